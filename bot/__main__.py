@@ -1,0 +1,192 @@
+"""The command line: thin commands over plain functions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from bot import __version__
+from bot.app import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_SETTINGS,
+    build_arxiv,
+    build_mastodon,
+    healthy,
+    run,
+    setup_logging,
+)
+from bot.arxiv_ids import normalise_id, papers_in_status, papers_in_text
+from bot.compose import compose_thread, mastodon_length
+from bot.config import ArxivSettings, Settings, SettingsError, load_settings
+from bot.engine import tag_groups
+from bot.errors import BotError
+from bot.models import PaperRef, ServerLimits
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="arxiv-bot",
+        description="A Mastodon bot that answers posts linking arXiv papers with a short summary.",
+        epilog="Settings come from the environment and ./.env; see config/example.env.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run_cmd = commands.add_parser("run", help="poll and answer until SIGTERM/SIGINT")
+    run_cmd.add_argument("--once", action="store_true", help="run one cycle and exit")
+
+    preview = commands.add_parser(
+        "preview", help="print the replies the bot would post for arXiv links, ids or post text"
+    )
+    preview.add_argument(
+        "refs", nargs="+", metavar="REF", help="an arXiv URL, an id, or a post's text"
+    )
+    preview.add_argument(
+        "--json", action="store_true", help="print a JSON array, one object per paper"
+    )
+    preview.add_argument(
+        "--max-characters", type=int, default=500, help="the server's post length (500)"
+    )
+    preview.add_argument("--url-length", type=int, default=23, help="what one URL counts as (23)")
+    preview.add_argument("--mention", default="@someone", help="who the reply is addressed to")
+
+    commands.add_parser(
+        "check", help="validate settings, the token and the server; print what was found"
+    )
+    commands.add_parser("healthcheck", help="exit 0 when the last good cycle is recent")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "preview":
+            return _preview(args, load_settings(ArxivSettings))
+        settings = load_settings(Settings)
+    except SettingsError as exc:
+        for line in str(exc).splitlines():
+            print(f"arxiv-bot: bad setting: {line}", file=sys.stderr)
+        return EXIT_SETTINGS
+    if args.command == "run":
+        setup_logging(settings)
+        try:
+            return run(settings, once=args.once)
+        except BotError as exc:
+            print(f"arxiv-bot: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    if args.command == "check":
+        return _check(settings)
+    ok, why = healthy(settings)
+    print(("healthy: " if ok else "unhealthy: ") + why)
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def refs_in_argument(text: str) -> list[PaperRef]:
+    """What one REF names: an id, a URL, a post's text, or a post's HTML."""
+    today = datetime.now(UTC).date()
+    single = normalise_id(text.strip().removeprefix("arXiv:").removeprefix("arxiv:"), today)
+    if single is not None:
+        return [single]
+    if "<" in text and ">" in text:
+        return papers_in_status(text, today)
+    return papers_in_text(text, today)
+
+
+def _preview(args: argparse.Namespace, settings: ArxivSettings) -> int:
+    refs: list[PaperRef] = []
+    for text in args.refs:
+        found = refs_in_argument(text)
+        if not found:
+            print(f"arxiv-bot: no arXiv paper in {text!r}", file=sys.stderr)
+        refs.extend(r for r in found if r.arxiv_id not in {x.arxiv_id for x in refs})
+    if not refs:
+        return EXIT_FAILED
+    setup_logging(settings)
+    limits = ServerLimits(args.max_characters, args.url_length)
+    arxiv = build_arxiv(settings)
+    try:
+        papers = arxiv.fetch([r.arxiv_id for r in refs])
+    except BotError as exc:
+        print(f"arxiv-bot: arXiv: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        arxiv.close()
+    present = [(r, papers[r.arxiv_id]) for r in refs if r.arxiv_id in papers]
+    for ref in refs:
+        if ref.arxiv_id not in papers:
+            print(f"arxiv-bot: arXiv does not know {ref}", file=sys.stderr)
+    posts = compose_thread(present, limits, args.mention or None)
+    if args.json:
+        out: list[dict[str, Any]] = [
+            {
+                "id": paper.arxiv_id,
+                "version": ref.version,
+                "latest_version": paper.version,
+                "title": paper.title,
+                "authors": list(paper.authors),
+                "url": paper.abs_url(ref.version),
+                "primary_category": paper.primary_category,
+                "published": paper.published.date().isoformat(),
+                "summary": post.summary,
+                "posts": [post.text],
+            }
+            for (ref, paper), post in zip(present, posts, strict=True)
+        ]
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        for i, post in enumerate(posts, 1):
+            length = mastodon_length(post.text, limits)
+            print(f"--- post {i}/{len(posts)} ({length}/{limits.max_characters} characters) ---")
+            print(post.text)
+    return EXIT_OK if len(present) == len(refs) else EXIT_FAILED
+
+
+def _check(settings: Settings) -> int:
+    print(
+        f"settings: ok (hashtags: {', '.join('#' + t for t in settings.bot_hashtags)}; "
+        f"every {settings.bot_poll_interval:g} s; state: {settings.state_path})"
+    )
+    mastodon = build_mastodon(settings)
+    problems = 0
+    try:
+        if settings.mastodon_access_token is not None:
+            try:
+                me = mastodon.me()
+                print(
+                    f"token: ok, posting as @{me.acct}"
+                    + ("" if me.bot else " (warning: the account's bot flag is not set)")
+                )
+            except BotError as exc:
+                print(f"token: FAILED: {exc}")
+                problems += 1
+        else:
+            print("token: none (dry run)")
+        try:
+            limits = mastodon.server_limits()
+            print(
+                f"server: {settings.mastodon_base_url}: posts up to {limits.max_characters} "
+                f"characters, a URL counts as {limits.characters_reserved_per_url}"
+            )
+        except BotError as exc:
+            print(f"server: FAILED: {exc}")
+            problems += 1
+        for group in tag_groups(settings.bot_hashtags):
+            try:
+                page = mastodon.tag_page(group, None, limit=1)
+                state = "has posts" if page else "empty (or the server hides it from this client)"
+                print(f"timeline {' '.join('#' + t for t in group)}: readable, {state}")
+            except BotError as exc:
+                print(f"timeline {' '.join('#' + t for t in group)}: FAILED: {exc}")
+                problems += 1
+    finally:
+        mastodon.close()
+    return EXIT_OK if problems == 0 else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

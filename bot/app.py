@@ -1,0 +1,173 @@
+"""The composition root: settings in, a running bot out. APScheduler lives here and nowhere else."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import FrameType
+
+import structlog
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.arxiv_client import ArxivGateway
+from bot.config import ArxivSettings, Settings
+from bot.engine import Engine, EngineConfig, tag_groups
+from bot.errors import AuthError
+from bot.logs import configure_logging
+from bot.mastodon_client import MastodonGateway
+from bot.store import Store
+
+log = structlog.get_logger()
+EXIT_OK, EXIT_FAILED, EXIT_SETTINGS, EXIT_AUTH = 0, 1, 2, 3
+
+
+def setup_logging(settings: ArxivSettings) -> None:
+    token = getattr(settings, "mastodon_access_token", None)
+    configure_logging(
+        level=settings.log_level,
+        fmt=settings.log_format,
+        secrets=[token.get_secret_value()] if token is not None else [],
+    )
+
+
+def build_arxiv(settings: ArxivSettings) -> ArxivGateway:
+    return ArxivGateway(
+        api_url=settings.arxiv_api_url,
+        delay_seconds=settings.arxiv_delay_seconds,
+        timeout=settings.arxiv_timeout,
+    )
+
+
+def build_mastodon(settings: Settings) -> MastodonGateway:
+    token = settings.mastodon_access_token
+    return MastodonGateway(
+        settings.mastodon_base_url,
+        token.get_secret_value() if token is not None else None,
+        timeout=settings.mastodon_timeout,
+    )
+
+
+@dataclass
+class Bot:
+    engine: Engine
+    store: Store
+    mastodon: MastodonGateway
+    arxiv: ArxivGateway
+
+    def close(self) -> None:
+        self.mastodon.close()
+        self.arxiv.close()
+        self.store.close()
+
+
+@contextmanager
+def built(settings: Settings) -> Iterator[Bot]:
+    """Everything the running bot needs, built from settings in one place, and closed after."""
+    store = Store.open(settings.state_path)
+    bot = Bot(
+        engine=Engine(
+            store,
+            mastodon := build_mastodon(settings),
+            arxiv := build_arxiv(settings),
+            EngineConfig(
+                tag_groups=tag_groups(settings.bot_hashtags),
+                reply_visibility=settings.bot_reply_visibility,
+                max_papers_per_post=settings.bot_max_papers_per_post,
+                dry_run=settings.bot_dry_run,
+                pending_hours=settings.bot_pending_hours,
+            ),
+        ),
+        store=store,
+        mastodon=mastodon,
+        arxiv=arxiv,
+    )
+    try:
+        yield bot
+    finally:
+        bot.close()
+
+
+def run(settings: Settings, *, once: bool = False) -> int:
+    """Run the bot until SIGTERM/SIGINT (or one cycle); returns the process exit code."""
+    with built(settings) as bot:
+        log.info(
+            "starting",
+            base_url=settings.mastodon_base_url,
+            hashtags=list(settings.bot_hashtags),
+            poll_interval=settings.bot_poll_interval,
+            dry_run=settings.bot_dry_run,
+            state=str(settings.state_path),
+        )
+        try:
+            bot.engine.start(verify_account=settings.mastodon_access_token is not None)
+            if once:
+                bot.engine.run_cycle()
+                return EXIT_OK
+        except AuthError as exc:
+            log.error("auth_failed", error=exc, hint="check MASTODON_ACCESS_TOKEN and its scopes")
+            return EXIT_AUTH
+        return _loop(bot.engine, settings.bot_poll_interval)
+
+
+def _loop(engine: Engine, interval: float) -> int:
+    stop = threading.Event()
+    outcome = {"code": EXIT_OK}
+
+    def cycle() -> None:
+        try:
+            engine.run_cycle()
+        except AuthError as exc:
+            log.error("auth_failed", error=exc, hint="check MASTODON_ACCESS_TOKEN and its scopes")
+            outcome["code"] = EXIT_AUTH
+            stop.set()
+        except Exception as exc:  # the job boundary: log, and let the next cycle try again
+            log.exception("cycle_failed", error=exc)
+
+    def on_signal(signum: int, _: FrameType | None) -> None:
+        log.info("stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    scheduler = BackgroundScheduler(
+        executors={"default": ThreadPoolExecutor(max_workers=1)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        timezone=UTC,
+    )
+    scheduler.add_job(
+        cycle, "interval", seconds=interval, next_run_time=datetime.now(UTC), id="poll"
+    )
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    scheduler.start()
+    try:
+        stop.wait()
+    finally:
+        scheduler.shutdown(wait=True)  # lets the cycle in progress finish
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    log.info("stopped", exit_code=outcome["code"])
+    return outcome["code"]
+
+
+def healthy(settings: Settings, now: datetime | None = None) -> tuple[bool, str]:
+    """Whether the last good cycle is recent: within three poll intervals (at least 60 s)."""
+    if not settings.state_path.exists():
+        return False, f"no state at {settings.state_path}"
+    store = Store.open(settings.state_path)
+    try:
+        last = store.meta("last_good_cycle")
+    finally:
+        store.close()
+    if last is None:
+        return False, "no cycle has completed yet"
+    age = (now or datetime.now(UTC)) - datetime.fromisoformat(last)
+    allowed = timedelta(seconds=max(3 * settings.bot_poll_interval, 60))
+    if age > allowed:
+        return (
+            False,
+            f"last good cycle {age.total_seconds():.0f} s ago (allowed {allowed.total_seconds():.0f} s)",
+        )
+    return True, f"last good cycle {age.total_seconds():.0f} s ago"

@@ -1,0 +1,154 @@
+"""Settings, read once at start from the environment and an optional ``.env`` file.
+
+Every field's name is its environment variable, lower-cased. ``load_settings`` turns a
+validation error into :class:`SettingsError`, whose message is one line per bad variable.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.models import Visibility
+
+_HASHTAG = re.compile(r"[^\W]\w*", re.UNICODE)
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class SettingsError(Exception):
+    """A bad or missing setting; the message names the variable."""
+
+
+def _http_url(value: str, name: str) -> str:
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http(s) URL such as https://{name}, got {value!r}")
+    return value.rstrip("/")
+
+
+class ArxivSettings(BaseSettings):
+    """What is needed to fetch papers and write replies; enough for ``arxiv-bot preview``."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    arxiv_api_url: str = "https://export.arxiv.org/api/query"
+    arxiv_delay_seconds: float = Field(default=3.0, ge=0, le=600)
+    arxiv_timeout: float = Field(default=30.0, gt=0, le=600)
+    bot_max_papers_per_post: int = Field(default=3, ge=1, le=20)
+    log_format: Literal["json", "console"] | None = None
+    log_level: LogLevel = "INFO"
+
+    @field_validator("arxiv_api_url")
+    @classmethod
+    def _arxiv_url(cls, value: str) -> str:
+        return _http_url(value, "export.arxiv.org/api/query")
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _case_insensitive(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            return (
+                value.upper()
+                if value.lower() in ("debug", "info", "warning", "error")
+                else (value.lower() or None)
+            )
+        return value
+
+
+class Settings(ArxivSettings):
+    """Everything the running bot needs."""
+
+    mastodon_base_url: str
+    mastodon_access_token: SecretStr | None = None
+    mastodon_timeout: float = Field(default=30.0, gt=0, le=600)
+    bot_hashtags: Annotated[tuple[str, ...], NoDecode]
+    bot_poll_interval: float = Field(default=60.0, gt=0, le=86400)
+    bot_data_dir: Path = Path("./data")
+    bot_dry_run: bool = False
+    bot_reply_visibility: Visibility = "unlisted"
+    bot_pending_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+
+    @field_validator("mastodon_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return _http_url(value, "mastodon.example")
+
+    @field_validator("bot_hashtags", mode="before")
+    @classmethod
+    def _split_hashtags(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        tags: list[str] = []
+        for raw in value.split(","):
+            tag = raw.strip().removeprefix("#").lower()
+            if not tag:
+                continue
+            if _HASHTAG.fullmatch(tag) is None:
+                raise ValueError(f"{raw.strip()!r} is not a hashtag (letters, digits and _ only)")
+            if tag not in tags:
+                tags.append(tag)
+        if not tags:
+            raise ValueError("set at least one hashtag to watch, e.g. BOT_HASHTAGS=arxiv,papers")
+        return tuple(tags)
+
+    @field_validator("bot_reply_visibility", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("mastodon_access_token", mode="before")
+    @classmethod
+    def _blank_token(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _token_unless_dry_run(self) -> Settings:
+        if self.mastodon_access_token is None and not self.bot_dry_run:
+            raise ValueError(
+                "MASTODON_ACCESS_TOKEN: required unless BOT_DRY_RUN=true "
+                "(create one under Preferences > Development)"
+            )
+        return self
+
+    @property
+    def state_path(self) -> Path:
+        """The SQLite file; a dry run keeps its own, so it never marks real work as done."""
+        name = "state-dry-run.sqlite3" if self.bot_dry_run else "state.sqlite3"
+        return self.bot_data_dir / name
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_settings(model: type[S], env_file: str | Path | None = ".env") -> S:
+    """Read and validate settings; raise SettingsError with one line per bad variable."""
+    try:
+        return model(_env_file=env_file)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors(include_url=False):
+        loc = error["loc"]
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if not loc:
+            lines.append(message)
+            continue
+        name = str(loc[0]).upper()
+        if error["type"] == "missing":
+            message = "required, not set"
+        elif error["type"] != "value_error" and "input" in error and not name.endswith("TOKEN"):
+            message = f"{message} (got {error['input']!r})"
+        lines.append(f"{name}: {message}")
+    return "\n".join(lines)

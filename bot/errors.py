@@ -1,0 +1,29 @@
+"""The project's own exceptions: adapters translate every library error into one of these."""
+
+
+class BotError(Exception):
+    """Base of the project's errors."""
+
+
+class TransientError(BotError):
+    """Worth trying again later: network trouble, 5xx, throttling, a timeout."""
+
+
+class RateLimitedError(TransientError):
+    """The server asked us to slow down."""
+
+
+class RejectedError(BotError):
+    """The server refused this one request for good (404, 422, a malformed id...)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AuthError(BotError):
+    """The access token is missing, wrong or lacks a scope: nothing will work until fixed."""
+
+
+class StateError(BotError):
+    """The state database cannot be opened or used."""

@@ -1,0 +1,186 @@
+"""The Mastodon adapter: Mastodon.py built safely, its objects and errors made the project's own.
+
+Built with ``version_check_mode="none"`` (its version detection can loop when
+``/api/v1/instance`` fails), ``ratelimit_method="throw"`` (its "wait" can block a thread for
+hours) and a request timeout.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import quote
+
+import structlog
+from mastodon import (
+    Mastodon,
+    MastodonAPIError,
+    MastodonError,
+    MastodonNetworkError,
+    MastodonNotFoundError,
+    MastodonRatelimitError,
+    MastodonServerError,
+    MastodonUnauthorizedError,
+)
+
+from bot import __version__
+from bot.errors import AuthError, RateLimitedError, RejectedError, TransientError
+from bot.models import VISIBILITIES, Account, Post, ServerLimits, Status, Visibility
+
+PAGE_LIMIT = 40
+TAGS_PER_REQUEST = 5
+USER_AGENT = f"arxiv-bot/{__version__}"
+log = structlog.get_logger()
+
+
+class MastodonGateway:
+    def __init__(self, base_url: str, access_token: str | None, timeout: float = 30.0) -> None:
+        self._api = Mastodon(
+            api_base_url=base_url,
+            access_token=access_token,
+            request_timeout=timeout,
+            ratelimit_method="throw",
+            version_check_mode="none",
+            user_agent=USER_AGENT,
+        )
+        self.base_url = base_url
+
+    def close(self) -> None:
+        self._api.session.close()
+
+    @property
+    def rate_limit_remaining(self) -> int:
+        return int(self._api.ratelimit_remaining)
+
+    def me(self) -> Account:
+        """The account the token belongs to (proves the token works)."""
+        with _translated("verify the access token"):
+            data = self._api.account_verify_credentials()
+        return _account(data)
+
+    def server_limits(self) -> ServerLimits:
+        """The server's post length and URL weight; stock Mastodon's when it does not say."""
+        with _translated("read the server's limits"):
+            data = self._api.instance_v2()
+        statuses = _get(_get(data, "configuration"), "statuses")
+        try:
+            return ServerLimits(
+                max_characters=int(_get(statuses, "max_characters") or 500),
+                characters_reserved_per_url=int(
+                    _get(statuses, "characters_reserved_per_url") or 23
+                ),
+            )
+        except (TypeError, ValueError):
+            return ServerLimits()
+
+    def tag_page(
+        self, tags: Sequence[str], min_id: str | None, limit: int = PAGE_LIMIT
+    ) -> list[Status]:
+        """Public statuses with any of ``tags`` (up to 5), newest first.
+
+        With ``min_id``, the ``limit`` statuses right after it; without, the newest ones.
+        """
+        if not 1 <= len(tags) <= TAGS_PER_REQUEST:
+            raise ValueError(f"one request watches 1 to {TAGS_PER_REQUEST} tags")
+        path = "tag/" + quote(tags[0], safe="")
+        if len(tags) > 1:
+            path += "?" + "&".join("any[]=" + quote(t, safe="") for t in tags[1:])
+        with _translated(f"read #{tags[0]}"), warnings.catch_warnings():
+            # Mastodon.py warns when the instance says the feed needs a login; we see [] then.
+            warnings.simplefilter("ignore")
+            page = self._api.timeline(path, min_id=min_id, limit=limit)
+        statuses = []
+        for item in page:
+            status = _status_or_none(item)
+            if status is not None:
+                statuses.append(status)
+        return statuses
+
+    def post(self, post: Post) -> str:
+        """Publish; returns the new status's id. Safe to repeat with the same idempotency key."""
+        with _translated("post a reply"):
+            data = self._api.status_post(
+                post.text,
+                in_reply_to_id=post.in_reply_to_id,
+                visibility=post.visibility,
+                spoiler_text=post.spoiler_text or None,
+                language=post.language,
+                idempotency_key=post.idempotency_key,
+            )
+        return str(data["id"])
+
+
+@contextmanager
+def _translated(action: str) -> Iterator[None]:
+    try:
+        yield
+    except MastodonUnauthorizedError as exc:
+        raise AuthError(f"the server refused the access token when trying to {action}") from exc
+    except MastodonNotFoundError as exc:
+        raise RejectedError(f"not found when trying to {action}", 404) from exc
+    except MastodonRatelimitError as exc:
+        raise RateLimitedError(f"rate limited when trying to {action}") from exc
+    except MastodonServerError as exc:
+        raise TransientError(f"server error when trying to {action}: {_status(exc)}") from exc
+    except MastodonNetworkError as exc:
+        raise TransientError(f"network error when trying to {action}") from exc
+    except MastodonAPIError as exc:
+        status = _status(exc)
+        if status == 403:
+            raise AuthError(
+                f"forbidden when trying to {action}: does the token have the needed scopes?"
+            ) from exc
+        if status is not None and (status == 429 or status >= 500 or status in (408, 409)):
+            raise TransientError(f"HTTP {status} when trying to {action}") from exc
+        raise RejectedError(f"HTTP {status} when trying to {action}", status) from exc
+    except MastodonError as exc:
+        raise TransientError(f"{type(exc).__name__} when trying to {action}") from exc
+
+
+def _status(exc: MastodonError) -> int | None:
+    args = exc.args
+    return args[1] if len(args) > 1 and isinstance(args[1], int) else None
+
+
+def _get(data: Any, key: str) -> Any:
+    if isinstance(data, Mapping):
+        return data.get(key)
+    return None
+
+
+def _account(data: Any) -> Account:
+    return Account(id=str(data["id"]), acct=str(data["acct"]), bot=bool(_get(data, "bot")))
+
+
+def _status_or_none(data: Any) -> Status | None:
+    """Our Status, or None (logged) when the server sent something unusable."""
+    try:
+        return _status_from(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        log.warning("status_malformed", status_id=str(_get(data, "id")), error=exc)
+        return None
+
+
+def _status_from(data: Any) -> Status:
+    visibility: Visibility = data["visibility"]
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"unknown visibility {visibility!r}")
+    reblog = _get(data, "reblog")
+    card = _get(data, "card")
+    card_url = _get(card, "url")
+    return Status(
+        id=str(data["id"]),
+        url=_get(data, "url"),
+        account=_account(data["account"]),
+        content=str(_get(data, "content") or ""),
+        visibility=visibility,
+        spoiler_text=str(_get(data, "spoiler_text") or ""),
+        language=_get(data, "language"),
+        in_reply_to_id=None
+        if _get(data, "in_reply_to_id") is None
+        else str(data["in_reply_to_id"]),
+        card_url=str(card_url) if card_url else None,
+        reblog=_status_from(reblog) if reblog else None,
+    )

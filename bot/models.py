@@ -1,0 +1,94 @@
+"""Small frozen values that flow between the pure core and the adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Visibility = Literal["public", "unlisted", "private", "direct"]
+VISIBILITIES: tuple[Visibility, ...] = ("direct", "private", "unlisted", "public")
+"""From narrowest to widest."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaperRef:
+    """An arXiv paper a post points to: the normalised id, plus the version if one was given."""
+
+    arxiv_id: str
+    version: int | None = None
+
+    def __str__(self) -> str:
+        return self.arxiv_id if self.version is None else f"{self.arxiv_id}v{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """Metadata of one arXiv paper (its latest version), as the arXiv API gave it."""
+
+    arxiv_id: str
+    version: int
+    title: str
+    authors: tuple[str, ...]
+    abstract: str
+    primary_category: str
+    published: datetime
+    updated: datetime
+    comment: str | None = None
+
+    def abs_url(self, version: int | None = None) -> str:
+        suffix = "" if version is None else f"v{version}"
+        return f"https://arxiv.org/abs/{self.arxiv_id}{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: str
+    acct: str
+    bot: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What the bot needs to know of a Mastodon status."""
+
+    id: str
+    url: str | None
+    account: Account
+    content: str
+    visibility: Visibility
+    spoiler_text: str = ""
+    language: str | None = None
+    in_reply_to_id: str | None = None
+    card_url: str | None = None
+    reblog: Status | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServerLimits:
+    """What the server allows in a post (from /api/v2/instance); Mastodon's stock values by default."""
+
+    max_characters: int = 500
+    characters_reserved_per_url: int = 23
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One post the bot wants to publish."""
+
+    text: str
+    visibility: Visibility
+    in_reply_to_id: str | None
+    idempotency_key: str
+    spoiler_text: str = ""
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingStatus:
+    """A status the bot has decided to answer, waiting for its papers and its reply."""
+
+    status: Status
+    refs: tuple[PaperRef, ...]
+    first_seen: datetime
+    posted_reply_ids: tuple[str, ...] = field(default=())

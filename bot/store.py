@@ -1,0 +1,261 @@
+"""SQLite state: cursors per source, statuses waiting for a reply, replies posted, paper cache.
+
+Each step that changes state is one transaction, so a crash leaves either the whole step or
+none of it. WAL mode lets ``arxiv-bot healthcheck`` read while the bot writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.errors import StateError
+from bot.models import Account, Paper, PaperRef, PendingStatus, Status
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cursors (
+    source TEXT PRIMARY KEY, cursor TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pending (
+    status_id TEXT PRIMARY KEY, status TEXT NOT NULL, refs TEXT NOT NULL,
+    first_seen TEXT NOT NULL, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS answered (
+    status_id TEXT PRIMARY KEY, outcome TEXT NOT NULL, paper_ids TEXT NOT NULL,
+    answered_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS replies (
+    status_id TEXT NOT NULL, position INTEGER NOT NULL, reply_id TEXT NOT NULL,
+    paper_id TEXT NOT NULL, posted_at TEXT NOT NULL, PRIMARY KEY (status_id, position));
+CREATE TABLE IF NOT EXISTS papers (
+    arxiv_id TEXT PRIMARY KEY, paper TEXT NOT NULL, fetched_at TEXT NOT NULL);
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class Store:
+    """The bot's only persistent state. Open with :meth:`open`; one instance per process."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            store = cls(db)
+            store._migrate()
+        except (OSError, sqlite3.Error) as exc:
+            raise StateError(f"cannot use the state database {path}: {exc}") from exc
+        return store
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self._transaction() as db:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise StateError(
+                    f"the state database has schema {version}, newer than this bot's "
+                    f"{SCHEMA_VERSION}: upgrade the bot or use another BOT_DATA_DIR"
+                )
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+
+    # --- cursors and the queue -------------------------------------------------------------
+
+    def cursor(self, source: str) -> str | None:
+        row = self._db.execute("SELECT cursor FROM cursors WHERE source=?", (source,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def record_page(self, source: str, cursor: str, new: Iterable[PendingStatus]) -> int:
+        """Queue the page's statuses and advance the cursor past them, all or nothing.
+
+        Statuses already queued or answered are left alone. Returns how many were queued.
+        """
+        queued = 0
+        with self._transaction() as db:
+            for item in new:
+                if self._known(item.status.id):
+                    continue
+                db.execute(
+                    "INSERT INTO pending (status_id, status, refs, first_seen, seq) VALUES "
+                    "(?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM pending))",
+                    (
+                        item.status.id,
+                        json.dumps(asdict(item.status)),
+                        json.dumps([[r.arxiv_id, r.version] for r in item.refs]),
+                        item.first_seen.isoformat(),
+                    ),
+                )
+                queued += 1
+            db.execute(
+                "INSERT INTO cursors (source, cursor, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(source) DO UPDATE SET cursor=excluded.cursor, "
+                "updated_at=excluded.updated_at",
+                (source, cursor, _now()),
+            )
+        return queued
+
+    def _known(self, status_id: str) -> bool:
+        return (
+            self._db.execute(
+                "SELECT 1 FROM pending WHERE status_id=? UNION ALL "
+                "SELECT 1 FROM answered WHERE status_id=?",
+                (status_id, status_id),
+            ).fetchone()
+            is not None
+        )
+
+    def is_answered(self, status_id: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM answered WHERE status_id=?", (status_id,))
+        return row.fetchone() is not None
+
+    def pending(self) -> list[PendingStatus]:
+        """Queued statuses, oldest first, each with the replies already posted for it."""
+        rows = self._db.execute(
+            "SELECT status_id, status, refs, first_seen FROM pending ORDER BY seq"
+        ).fetchall()
+        out = []
+        for status_id, status_json, refs_json, first_seen in rows:
+            posted = tuple(
+                str(r[0])
+                for r in self._db.execute(
+                    "SELECT reply_id FROM replies WHERE status_id=? ORDER BY position",
+                    (status_id,),
+                )
+            )
+            out.append(
+                PendingStatus(
+                    status=_status_from_dict(json.loads(status_json)),
+                    refs=tuple(PaperRef(a, v) for a, v in json.loads(refs_json)),
+                    first_seen=datetime.fromisoformat(first_seen),
+                    posted_reply_ids=posted,
+                )
+            )
+        return out
+
+    def record_reply(self, status_id: str, position: int, paper_id: str, reply_id: str) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO replies (status_id, position, reply_id, paper_id, posted_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (status_id, position, reply_id, paper_id, _now()),
+            )
+
+    def finish(self, status_id: str, outcome: str, paper_ids: Sequence[str]) -> None:
+        """The status is done (answered, or given up on): take it off the queue for good."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM pending WHERE status_id=?", (status_id,))
+            db.execute(
+                "INSERT OR REPLACE INTO answered (status_id, outcome, paper_ids, answered_at) "
+                "VALUES (?, ?, ?, ?)",
+                (status_id, outcome, json.dumps(list(paper_ids)), _now()),
+            )
+
+    def reply_ids(self, status_id: str) -> list[str]:
+        return [
+            str(r[0])
+            for r in self._db.execute(
+                "SELECT reply_id FROM replies WHERE status_id=? ORDER BY position", (status_id,)
+            )
+        ]
+
+    def counts(self) -> dict[str, int]:
+        tables = ("pending", "answered", "replies", "papers")
+        return {
+            t: int(self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])  # noqa: S608
+            for t in tables
+        }
+
+    # --- paper cache -----------------------------------------------------------------------
+
+    def cached_papers(self, ids: Iterable[str]) -> dict[str, Paper]:
+        out: dict[str, Paper] = {}
+        for arxiv_id in dict.fromkeys(ids):
+            row = self._db.execute(
+                "SELECT paper FROM papers WHERE arxiv_id=?", (arxiv_id,)
+            ).fetchone()
+            if row is not None:
+                out[arxiv_id] = _paper_from_dict(json.loads(row[0]))
+        return out
+
+    def cache_papers(self, papers: Iterable[Paper]) -> None:
+        with self._transaction() as db:
+            for paper in papers:
+                record = asdict(paper)
+                record["published"] = paper.published.isoformat()
+                record["updated"] = paper.updated.isoformat()
+                db.execute(
+                    "INSERT OR REPLACE INTO papers (arxiv_id, paper, fetched_at) VALUES (?, ?, ?)",
+                    (paper.arxiv_id, json.dumps(record), _now()),
+                )
+
+    # --- health ----------------------------------------------------------------------------
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+
+def _status_from_dict(data: dict[str, Any]) -> Status:
+    reblog = data.get("reblog")
+    return Status(
+        id=data["id"],
+        url=data.get("url"),
+        account=Account(**data["account"]),
+        content=data["content"],
+        visibility=data["visibility"],
+        spoiler_text=data.get("spoiler_text", ""),
+        language=data.get("language"),
+        in_reply_to_id=data.get("in_reply_to_id"),
+        card_url=data.get("card_url"),
+        reblog=_status_from_dict(reblog) if reblog else None,
+    )
+
+
+def _paper_from_dict(data: dict[str, Any]) -> Paper:
+    return Paper(
+        arxiv_id=data["arxiv_id"],
+        version=int(data["version"]),
+        title=data["title"],
+        authors=tuple(data["authors"]),
+        abstract=data["abstract"],
+        primary_category=data["primary_category"],
+        published=datetime.fromisoformat(data["published"]),
+        updated=datetime.fromisoformat(data["updated"]),
+        comment=data.get("comment"),
+    )
