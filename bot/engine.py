@@ -131,7 +131,7 @@ class Engine:
     def _refresh_limits(self) -> None:
         try:
             self._limits = self._mastodon.server_limits()
-        except TransientError as exc:
+        except (TransientError, RejectedError) as exc:
             log.warning("server_limits_unavailable", error=exc, using=self._limits.max_characters)
             return
         self._limits_read_at = self._monotonic()

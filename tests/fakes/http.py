@@ -1,0 +1,138 @@
+"""A real HTTP server on 127.0.0.1, in a thread, for the fakes to answer from."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+    def form(self) -> dict[str, list[str]]:
+        kind = self.headers.get("content-type", "")
+        if kind.startswith("application/json"):
+            data = json.loads(self.body or b"{}")
+            return {k: v if isinstance(v, list) else [v] for k, v in data.items() if v is not None}
+        return parse_qs(self.body.decode(), keep_blank_values=True)
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+        return cls(status, json.dumps(data).encode(), headers=headers or {})
+
+
+@dataclass
+class Fault:
+    """Answer the next ``times`` matching requests with this instead (after ``delay`` seconds)."""
+
+    method: str
+    path_prefix: str
+    response: Response | None
+    times: int = 1
+    delay: float = 0.0
+
+
+class LoopbackServer:
+    """Serves ``handle(request) -> Response`` on 127.0.0.1 at a free port until closed."""
+
+    def __init__(self, handle: Callable[[Request], Response]) -> None:
+        self.requests: list[Request] = []
+        self.faults: list[Fault] = []
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def _serve(self) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                request = Request(
+                    method=self.command,
+                    path=parts.path,
+                    query=parse_qs(parts.query, keep_blank_values=True),
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=self.rfile.read(length) if length else b"",
+                    at=time.monotonic(),
+                )
+                with outer._lock:
+                    outer.requests.append(request)
+                    fault = outer._take_fault(request)
+                if fault is not None and fault.delay:
+                    time.sleep(fault.delay)
+                if fault is not None and fault.response is not None:
+                    response = fault.response
+                else:
+                    response = handle(request)
+                self.send_response(response.status)
+                self.send_header("Content-Type", response.content_type)
+                self.send_header("Content-Length", str(len(response.body)))
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(response.body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def fail(
+        self,
+        method: str,
+        path_prefix: str,
+        response: Response | None,
+        times: int = 1,
+        delay: float = 0.0,
+    ) -> None:
+        with self._lock:
+            self.faults.append(Fault(method, path_prefix, response, times, delay))
+
+    def _take_fault(self, request: Request) -> Fault | None:
+        for fault in self.faults:
+            if fault.method == request.method and request.path.startswith(fault.path_prefix):
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

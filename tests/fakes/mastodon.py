@@ -1,0 +1,281 @@
+"""A small stateful fake of the Mastodon client API, enough for the bot, on 127.0.0.1.
+
+It keeps accounts and statuses, answers the hashtag timeline with Mastodon's cursor rules
+(``min_id``/``since_id``/``max_id``, ``any[]``, ``limit`` up to 40, ``Link`` headers), posts
+statuses with per-account idempotency keys, validates post length the way Mastodon counts it,
+and records every request. Faults are injected with :meth:`LoopbackServer.fail`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.fakes.http import LoopbackServer, Request, Response
+
+TOKEN = "fake-token-0123456789abcdef"
+_TAG = re.compile(r"(?<![\w/&])#(\w+)")
+_URL = re.compile(r"https?://\S+")
+_MENTION = re.compile(r"(?<![\w/=])@(\w[\w.-]*)(?:@[\w.-]+\w)?")
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+
+
+def mastodon_count(text: str, url_length: int = 23) -> int:
+    """Mastodon's rule, written independently of the bot: URLs weigh ``url_length``,
+    ``@user@domain`` weighs as ``@user``."""
+    urls = len(_URL.findall(text))
+    text = _URL.sub("", text)
+    text = _MENTION.sub(lambda m: "@" + m.group(1), text)
+    return len(text) + urls * url_length
+
+
+@dataclass
+class StatusRecord:
+    id: int
+    account: dict[str, Any]
+    content: str
+    visibility: str
+    tags: tuple[str, ...]
+    text: str = ""
+    in_reply_to_id: int | None = None
+    spoiler_text: str = ""
+    language: str | None = "en"
+    reblog_of: int | None = None
+    card_url: str | None = None
+    idempotency_key: str | None = None
+    mentions: tuple[str, ...] = field(default=())
+
+
+class FakeMastodon(LoopbackServer):
+    def __init__(
+        self,
+        *,
+        max_characters: int = 500,
+        url_length: int = 23,
+        token: str = TOKEN,
+        bot_username: str = "arxivbot",
+    ) -> None:
+        self.max_characters = max_characters
+        self.url_length = url_length
+        self.token = token
+        self._state_lock = threading.Lock()
+        self._next_id = 113_000_000_000_000_000
+        self.accounts: dict[str, dict[str, Any]] = {}
+        self.statuses: dict[int, StatusRecord] = {}
+        self.keys: dict[tuple[str, str], int] = {}
+        self.bot = self.add_account(bot_username, bot=True)
+        super().__init__(self._handle)
+
+    # --- test set-up and inspection --------------------------------------------------------
+
+    def _new_id(self) -> int:
+        self._next_id += 1_000 + len(self.statuses)
+        return self._next_id
+
+    def add_account(
+        self, username: str, *, bot: bool = False, domain: str | None = None, note: str = ""
+    ) -> dict[str, Any]:
+        with self._state_lock:
+            account_id = str(len(self.accounts) + 1)
+            acct = username if domain is None else f"{username}@{domain}"
+            account = {
+                "id": account_id,
+                "username": username,
+                "acct": acct,
+                "display_name": username.title(),
+                "bot": bot,
+                "note": note,
+                "url": f"https://{domain or 'fake.example'}/@{username}",
+                "fields": [],
+            }
+            self.accounts[account_id] = account
+            return account
+
+    def add_status(
+        self,
+        account: dict[str, Any],
+        content: str,
+        *,
+        tags: tuple[str, ...] = (),
+        visibility: str = "public",
+        reblog_of: int | None = None,
+        spoiler_text: str = "",
+        language: str | None = "en",
+        card_url: str | None = None,
+    ) -> int:
+        with self._state_lock:
+            record = StatusRecord(
+                id=self._new_id(),
+                account=account,
+                content=content,
+                visibility=visibility,
+                tags=tuple(t.lower() for t in tags),
+                spoiler_text=spoiler_text,
+                language=language,
+                reblog_of=reblog_of,
+                card_url=card_url,
+            )
+            self.statuses[record.id] = record
+            return record.id
+
+    def posted(self) -> list[StatusRecord]:
+        """Statuses created through the API (the bot's posts), oldest first."""
+        return sorted(
+            (s for s in self.statuses.values() if s.idempotency_key is not None or s.text),
+            key=lambda s: s.id,
+        )
+
+    def replies_to(self, status_id: int) -> list[StatusRecord]:
+        return [s for s in self.posted() if s.in_reply_to_id == status_id]
+
+    def count(self, method: str, path_prefix: str) -> int:
+        return sum(
+            1 for r in self.requests if r.method == method and r.path.startswith(path_prefix)
+        )
+
+    # --- the API ---------------------------------------------------------------------------
+
+    def _authorised(self, request: Request) -> bool:
+        return request.headers.get("authorization") == f"Bearer {self.token}"
+
+    def _handle(self, request: Request) -> Response:
+        path = request.path.rstrip("/")  # Rails routes ignore a trailing slash
+        if path == "/api/v1/accounts/verify_credentials":
+            if not self._authorised(request):
+                return Response.json({"error": "The access token is invalid"}, 401)
+            return Response.json({**self.bot, "source": {"privacy": "public"}})
+        if path == "/api/v2/instance":
+            return Response.json(self._instance())
+        if path.startswith("/api/v1/timelines/tag/"):
+            return self._tag_timeline(request, path.removeprefix("/api/v1/timelines/tag/"))
+        if path == "/api/v1/statuses" and request.method == "POST":
+            if not self._authorised(request):
+                return Response.json({"error": "The access token is invalid"}, 401)
+            return self._post(request)
+        m = re.fullmatch(r"/api/v1/statuses/(\d+)", path)
+        if m and request.method == "GET":
+            with self._state_lock:
+                record = self.statuses.get(int(m[1]))
+                if record is None:
+                    return Response.json({"error": "Record not found"}, 404)
+                return Response.json(self._status_json(record))
+        return Response.json({"error": "Not found"}, 404)
+
+    def _instance(self) -> dict[str, Any]:
+        return {
+            "domain": "fake.example",
+            "title": "Fake",
+            "version": "4.4.0",
+            "configuration": {
+                "statuses": {
+                    "max_characters": self.max_characters,
+                    "max_media_attachments": 4,
+                    "characters_reserved_per_url": self.url_length,
+                },
+            },
+        }
+
+    def _status_json(self, record: StatusRecord) -> dict[str, Any]:
+        reblog = self.statuses.get(record.reblog_of) if record.reblog_of else None
+        return {
+            "id": str(record.id),
+            "created_at": "2026-11-26T00:00:00.000Z",
+            "in_reply_to_id": None if record.in_reply_to_id is None else str(record.in_reply_to_id),
+            "in_reply_to_account_id": None,
+            "sensitive": bool(record.spoiler_text),
+            "spoiler_text": record.spoiler_text,
+            "visibility": record.visibility,
+            "language": record.language,
+            "uri": f"https://fake.example/statuses/{record.id}",
+            "url": f"https://fake.example/@{record.account['username']}/{record.id}",
+            "replies_count": 0,
+            "reblogs_count": 0,
+            "favourites_count": 0,
+            "content": record.content,
+            "reblog": self._status_json(reblog) if reblog else None,
+            "account": record.account,
+            "media_attachments": [],
+            "mentions": [{"acct": a} for a in record.mentions],
+            "tags": [{"name": t, "url": f"https://fake.example/tags/{t}"} for t in record.tags],
+            "emojis": [],
+            "card": {"url": record.card_url, "title": "", "type": "link"}
+            if record.card_url
+            else None,
+            "poll": None,
+        }
+
+    def _tag_timeline(self, request: Request, tag: str) -> Response:
+        q = request.query
+        wanted = {tag.lower(), *(t.lower() for t in q.get("any[]", []))}
+        limit = min(int(q.get("limit", ["20"])[0]), 40)
+        with self._state_lock:
+            matching = sorted(
+                (
+                    s
+                    for s in self.statuses.values()
+                    if s.visibility == "public" and s.reblog_of is None and wanted & set(s.tags)
+                ),
+                key=lambda s: s.id,
+            )
+            if "min_id" in q:
+                after = [s for s in matching if s.id > int(q["min_id"][0])]
+                page = list(reversed(after[:limit]))
+            else:
+                newest_first = list(reversed(matching))
+                if "max_id" in q:
+                    newest_first = [s for s in newest_first if s.id < int(q["max_id"][0])]
+                if "since_id" in q:
+                    newest_first = [s for s in newest_first if s.id > int(q["since_id"][0])]
+                page = newest_first[:limit]
+            body = [self._status_json(s) for s in page]
+        headers = {}
+        if page:
+            base = f"{self.url}{request.path}"
+            headers["Link"] = (
+                f'<{base}?max_id={page[-1].id}>; rel="next", <{base}?min_id={page[0].id}>; rel="prev"'
+            )
+        return Response.json(body, headers=headers)
+
+    def _post(self, request: Request) -> Response:
+        form = request.form()
+        text = form.get("status", [""])[0]
+        visibility = form.get("visibility", ["public"])[0]
+        if visibility not in VISIBILITIES:
+            return Response.json({"error": "Validation failed: Visibility is invalid"}, 422)
+        spoiler = form.get("spoiler_text", [""])[0]
+        length = mastodon_count(text, self.url_length) + len(spoiler)
+        if length > self.max_characters:
+            return Response.json(
+                {
+                    "error": f"Validation failed: Text character limit of {self.max_characters} exceeded"
+                },
+                422,
+            )
+        key = request.headers.get("idempotency-key")
+        with self._state_lock:
+            if key is not None and (self.token, key) in self.keys:
+                return Response.json(self._status_json(self.statuses[self.keys[(self.token, key)]]))
+            reply_to = form.get("in_reply_to_id", [None])[0]
+            if reply_to is not None and int(reply_to) not in self.statuses:
+                return Response.json({"error": "Record not found"}, 404)
+            tags = tuple(t.lower() for t in _TAG.findall(text))
+            record = StatusRecord(
+                id=self._new_id(),
+                account=self.bot,
+                content="<p>" + html.escape(text).replace("\n", "<br />") + "</p>",
+                visibility=visibility,
+                tags=tags if visibility == "public" else (),
+                text=text,
+                in_reply_to_id=None if reply_to is None else int(reply_to),
+                spoiler_text=spoiler,
+                language=form.get("language", [None])[0],
+                idempotency_key=key or "",
+                mentions=tuple(m.group(0)[1:] for m in _MENTION.finditer(_URL.sub("", text))),
+            )
+            self.statuses[record.id] = record
+            if key is not None:
+                self.keys[(self.token, key)] = record.id
+            return Response.json(self._status_json(record))

@@ -1,0 +1,320 @@
+"""The whole bot, in process, against the loopback Mastodon and arXiv fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+import pytest
+
+from bot.app import built
+from bot.config import Settings
+from bot.engine import CycleReport
+from tests.conftest import hashtag, link, post_html
+from tests.fakes.arxiv import RATE_EXCEEDED, FakeArxiv
+from tests.fakes.http import Response
+from tests.fakes.mastodon import FakeMastodon, mastodon_count
+
+SettingsFactory = Callable[..., Settings]
+
+
+def cycle(settings: Settings) -> CycleReport:
+    """One real cycle, with everything built from settings as the CLI does it."""
+    with built(settings) as bot:
+        bot.engine.start()
+        return bot.engine.run_cycle()
+
+
+def paper_post(
+    mastodon: FakeMastodon, url: str, *tags: str, account: dict[str, object] | None = None
+) -> int:
+    author = account or mastodon.add_account("alice", domain="science.example")
+    body = post_html("New paper:", link(url), *(hashtag(t) for t in tags or ("arxiv",)))
+    return mastodon.add_status(author, body, tags=tags or ("arxiv",))
+
+
+def test_first_start_begins_at_now_and_later_posts_get_one_threaded_reply(
+    mastodon: FakeMastodon, make_settings: SettingsFactory
+) -> None:
+    settings = make_settings()
+    old = paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
+
+    first = cycle(settings)
+    assert first.replied == 0
+    assert mastodon.posted() == [], "the backlog is not answered"
+
+    new = paper_post(mastodon, "https://arxiv.org/pdf/1706.03762v5")
+    report = cycle(settings)
+
+    assert report.replied == 1
+    [reply] = mastodon.posted()
+    assert reply.in_reply_to_id == new
+    assert mastodon.replies_to(old) == []
+    assert reply.visibility == "unlisted"
+    assert reply.text.startswith("@alice@science.example 📄 Attention Is All You Need\n")
+    assert "Ashish Vaswani, Noam Shazeer, Niki Parmar et al." in reply.text
+    assert "https://arxiv.org/abs/1706.03762v5" in reply.text
+    assert "The dominant sequence transduction models" in reply.text
+    assert reply.mentions == ("alice@science.example",)
+    assert mastodon_count(reply.text) <= 500
+    assert reply.idempotency_key
+
+
+def test_a_second_run_posts_nothing(mastodon: FakeMastodon, make_settings: SettingsFactory) -> None:
+    settings = make_settings()
+    cycle(settings)
+    paper_post(mastodon, "https://arxiv.org/abs/hep-th/9711200")
+    cycle(settings)
+    again = cycle(settings)
+    assert len(mastodon.posted()) == 1
+    assert again.seen == 0
+    assert again.posts == 0
+
+
+def test_skips_own_posts_bots_and_posts_without_papers(
+    mastodon: FakeMastodon, make_settings: SettingsFactory
+) -> None:
+    settings = make_settings()
+    cycle(settings)
+    bot_account = mastodon.add_account("otherbot", bot=True)
+    paper_post(mastodon, "https://arxiv.org/abs/1706.03762", account=mastodon.bot)
+    paper_post(mastodon, "https://arxiv.org/abs/1706.03762", account=bot_account)
+    person = mastodon.add_account("bob")
+    mastodon.add_status(person, post_html("No paper here", hashtag("arxiv")), tags=("arxiv",))
+    mastodon.add_status(
+        person,
+        post_html(
+            "A lookalike", link("https://arxiv.org.evil.example/abs/1706.03762"), hashtag("arxiv")
+        ),
+        tags=("arxiv",),
+    )
+    report = cycle(settings)
+    assert report.seen == 4
+    assert report.skipped == 4
+    assert mastodon.posted() == []
+
+
+def test_one_batched_arxiv_request_per_cycle_and_none_for_cached_papers(
+    mastodon: FakeMastodon, arxiv_server: FakeArxiv, make_settings: SettingsFactory
+) -> None:
+    settings = make_settings()
+    cycle(settings)
+    paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
+    paper_post(mastodon, "https://arxiv.org/abs/hep-th/9711200v2")
+    paper_post(mastodon, "https://arxiv.org/abs/2504.18412")
+    cycle(settings)
+    assert [sorted(ids) for ids in arxiv_server.id_lists()] == [
+        ["1706.03762", "2504.18412", "hep-th/9711200"]
+    ]
+    paper_post(mastodon, "https://arxiv.org/abs/1706.03762v2")
+    report = cycle(settings)
+    assert report.replied == 1
+    assert len(arxiv_server.id_lists()) == 1, "served from the cache"
+    assert len(mastodon.posted()) == 4
+
+
+def test_several_papers_give_a_thread_one_post_each(
+    mastodon: FakeMastodon, make_settings: SettingsFactory
+) -> None:
+    settings = make_settings()
+    cycle(settings)
+    author = mastodon.add_account("carol")
+    body = post_html(
+        "Two classics:",
+        link("https://arxiv.org/abs/1706.03762"),
+        "and arXiv:hep-th/9711200, and again",
+        link("https://arxiv.org/abs/1706.03762v7"),
+        hashtag("arxiv"),
+    )
+    status = mastodon.add_status(author, body, tags=("arxiv",))
+    cycle(settings)
+    first, second = mastodon.posted()
+    assert first.in_reply_to_id == status
+    assert second.in_reply_to_id == first.id
+    assert "Attention Is All You Need" in first.text
+    assert "@carol" in first.text
+    assert "Large N Limit" in second.text
+    assert "@" not in second.text.split("\n")[0]
+    assert first.idempotency_key != second.idempotency_key
+
+
+def test_watches_several_hashtags_five_per_request(
+    mastodon: FakeMastodon, make_settings: SettingsFactory
+) -> None:
+    settings = make_settings(BOT_HASHTAGS="#arXiv, papers,ml,physics,math,Astro")
+    cycle(settings)
+    paper_post(mastodon, "https://arxiv.org/abs/1706.03762", "ml")
+    paper_post(mastodon, "https://arxiv.org/abs/hep-th/9711200", "astro")
+    before = mastodon.count("GET", "/api/v1/timelines/tag/")
+    cycle(settings)
+    assert mastodon.count("GET", "/api/v1/timelines/tag/") - before == 2
+    assert len(mastodon.posted()) == 2
+    tags_asked = [
+        (r.path.rsplit("/", 1)[1], r.query.get("any[]"))
+        for r in mastodon.requests
+        if r.path.startswith("/api/v1/timelines/tag/")
+    ][-2:]
+    assert tags_asked == [("arxiv", ["papers", "ml", "physics", "math"]), ("astro", None)]
+
+
+def test_pages_forward_without_gaps_when_many_arrive(
+    mastodon: FakeMastodon, make_settings: SettingsFactory
+) -> None:
+    settings = make_settings()
+    cycle(settings)
+    person = mastodon.add_account("dave")
+    statuses = [
+        mastodon.add_status(
+            person,
+            post_html(f"Post {i}", link("https://arxiv.org/abs/1706.03762"), hashtag("arxiv")),
+            tags=("arxiv",),
+        )
+        for i in range(45)
+    ]
+    report = cycle(settings)
+    assert report.seen == 45
+    assert report.replied == 45
+    assert sorted(r.in_reply_to_id for r in mastodon.posted() if r.in_reply_to_id) == statuses
+    min_ids = [r.query["min_id"][0] for r in mastodon.requests if "min_id" in r.query]
+    assert len(min_ids) == 2
+    assert min_ids[1] == str(statuses[39])
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Response(503, b"<html>busy</html>", "text/html"),
+        RATE_EXCEEDED,
+        Response(429, b"", "text/plain"),
+    ],
+    ids=["http-503", "rate-exceeded-200", "http-429"],
+)
+def test_statuses_wait_while_arxiv_fails_and_are_answered_when_it_recovers(
+    mastodon: FakeMastodon, arxiv_server: FakeArxiv, make_settings: SettingsFactory, fault: Response
+) -> None:
+    settings = make_settings()
+    cycle(settings)
+    status = paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
+    arxiv_server.fail("GET", "/api/query", fault)
+    failed = cycle(settings)
+    assert failed.waiting == 1
+    assert failed.dropped == 0
+    assert mastodon.posted() == []
+    recovered = cycle(settings)
+    assert recovered.replied == 1
+    assert [r.in_reply_to_id for r in mastodon.posted()] == [status]
+
+
+def test_a_paper_arxiv_does_not_know_is_dropped_without_a_reply(
+    mastodon: FakeMastodon, make_settings: SettingsFactory
+) -> None:
+    settings = make_settings()
+    cycle(settings)
+    paper_post(mastodon, "https://arxiv.org/abs/2301.00001")
+    report = cycle(settings)
+    assert report.dropped == 1
+    assert mastodon.posted() == []
+    assert cycle(settings).dropped == 0, "given up once, not again every cycle"
+
+
+def test_a_failed_post_is_retried_next_cycle_without_a_duplicate(
+    mastodon: FakeMastodon, make_settings: SettingsFactory
+) -> None:
+    settings = make_settings()
+    cycle(settings)
+    status = paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
+    mastodon.fail("POST", "/api/v1/statuses", Response.json({"error": "boom"}, 502))
+    assert cycle(settings).posts == 0
+    assert cycle(settings).posts == 1
+    assert cycle(settings).posts == 0
+    assert [r.in_reply_to_id for r in mastodon.posted()] == [status]
+
+
+def test_a_post_whose_answer_was_lost_is_not_duplicated(
+    mastodon: FakeMastodon, make_settings: SettingsFactory
+) -> None:
+    """The server stored the reply but the bot never heard back: the retry carries the same
+    idempotency key, so the server answers with the first reply instead of a second one."""
+    settings = make_settings(MASTODON_TIMEOUT="0.5")
+    cycle(settings)
+    status = paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
+    mastodon.fail("POST", "/api/v1/statuses", None, delay=1.5)
+    assert cycle(settings).posts == 0
+    assert cycle(settings).posts == 1
+    assert [r.in_reply_to_id for r in mastodon.posted()] == [status]
+    keys = [r.headers.get("idempotency-key") for r in mastodon.requests if r.method == "POST"]
+    assert len(keys) == 2
+    assert keys[0] == keys[1]
+
+
+def test_replies_fit_a_small_server_and_copy_the_content_warning(
+    make_settings: SettingsFactory, arxiv_server: FakeArxiv
+) -> None:
+    small = FakeMastodon(max_characters=300)
+    try:
+        settings = make_settings(MASTODON_BASE_URL=small.url)
+        cycle(settings)
+        author = small.add_account("erin")
+        body = post_html(link("https://arxiv.org/abs/2101.00042"), hashtag("arxiv"))
+        small.add_status(author, body, tags=("arxiv",), spoiler_text="long paper", language="de")
+        cycle(settings)
+        [reply] = small.posted()
+        assert mastodon_count(reply.text) + len(reply.spoiler_text) <= 300
+        assert reply.spoiler_text == "long paper"
+        assert reply.language == "de"
+        assert "Author Number1, Author Number2, Author Number3 et al." in reply.text
+    finally:
+        small.close()
+
+
+def test_paper_text_mentions_nobody_and_tags_nothing(
+    mastodon: FakeMastodon, make_settings: SettingsFactory
+) -> None:
+    settings = make_settings(BOT_REPLY_VISIBILITY="public")
+    cycle(settings)
+    paper_post(mastodon, "https://arxiv.org/abs/2504.18412")
+    cycle(settings)
+    [reply] = mastodon.posted()
+    assert reply.mentions == ("alice@science.example",)
+    assert reply.tags == ()
+    assert "example.org/probes" in reply.text
+    assert "http://example.org" not in reply.text
+
+
+def test_dry_run_posts_nothing_and_says_what_it_would_post(
+    mastodon: FakeMastodon,
+    make_settings: SettingsFactory,
+    captured_logs: list[MutableMapping[str, Any]],
+) -> None:
+    settings = make_settings(BOT_DRY_RUN="true", MASTODON_ACCESS_TOKEN="")
+    with built(settings) as bot:
+        bot.engine.start(verify_account=False)
+        bot.engine.run_cycle()
+        status = paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
+        report = bot.engine.run_cycle()
+    assert report.replied == 1
+    assert mastodon.posted() == []
+    would = [e for e in captured_logs if e["event"] == "would_post"]
+    assert len(would) == 1
+    assert would[0]["status_id"] == str(status)
+    assert "Attention Is All You Need" in str(would[0]["text"])
+    assert not settings.state_path.name.startswith("state.sqlite"), "a dry run keeps its own state"
+
+
+def test_each_reply_is_logged_with_its_facts(
+    mastodon: FakeMastodon,
+    make_settings: SettingsFactory,
+    captured_logs: list[MutableMapping[str, Any]],
+) -> None:
+    settings = make_settings()
+    cycle(settings)
+    status = paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
+    cycle(settings)
+    [replied] = [e for e in captured_logs if e["event"] == "replied"]
+    [reply] = mastodon.posted()
+    assert replied["status_id"] == str(status)
+    assert replied["paper_ids"] == ["1706.03762"]
+    assert replied["reply_ids"] == [str(reply.id)]
+    cycles = [e for e in captured_logs if e["event"] == "cycle"]
+    assert cycles[-1]["replied"] == 1
+    assert isinstance(cycles[-1]["elapsed_ms"], float)
