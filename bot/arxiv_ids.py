@@ -10,7 +10,9 @@ All regular expressions here are free of nested quantifiers, so time is linear i
 
 from __future__ import annotations
 
+import html
 import re
+import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -66,7 +68,8 @@ _DOI_HOSTS = frozenset({"doi.org", "dx.doi.org"})
 _SANITY_HOSTS = frozenset({"arxiv-sanity-lite.com"})
 
 _INLINE_TAGS = frozenset({"span", "em", "strong", "b", "i", "u", "s", "del", "code", "small"})
-_HTML_PARSER = etree.HTMLParser(recover=True, no_network=True, remove_comments=True)
+_PARSERS = threading.local()  # lxml parsers must not be shared between threads
+_TAG = re.compile(r"<[^<>]*>")
 
 
 def normalise_id(candidate: str, today: date) -> PaperRef | None:
@@ -111,9 +114,10 @@ def paper_in_url(url: str, today: date) -> PaperRef | None:
         return normalise_id(pids[0], today) if pids else None
     if host in _DOI_HOSTS:
         doi = "/".join(segments)
-        if doi[:16].lower() != "10.48550/arxiv.":
+        prefix = "10.48550/arxiv."
+        if doi[: len(prefix)].lower() != prefix:
             return None
-        return normalise_id(doi[16:], today) if len(doi) > 16 else None
+        return normalise_id(doi[len(prefix) :], today)
     if host in _ARXIV_HOSTS:
         prefixes: Iterable[str] = _ARXIV_PATHS
     else:
@@ -156,12 +160,17 @@ def papers_in_status(
 def _refs_in_html(content_html: str, today: date, *, bare_ids: bool) -> Iterator[PaperRef]:
     if not content_html.strip():
         return
+    parser = _parser()
     try:
-        root = etree.fromstring(f"<div>{content_html}</div>", _HTML_PARSER)
+        root = etree.fromstring(f"<div>{content_html}</div>", parser)
+        too_deep = any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
     except (etree.ParserError, ValueError):
-        yield from _refs_in_text(content_html, today, bare_ids=bare_ids)
-        return
-    if root is None:
+        root, too_deep = None, True
+    if root is None or too_deep:
+        # Markup no real server sends (nested thousands deep): read it as text.
+        yield from _refs_in_text(
+            html.unescape(_TAG.sub(" ", content_html)), today, bare_ids=bare_ids
+        )
         return
     chunks: list[str] = []
     anchor_depth = 0
@@ -191,6 +200,16 @@ def _refs_in_html(content_html: str, today: date, *, bare_ids: bool) -> Iterator
             if anchor_depth == 0 and el.tail:
                 chunks.append(el.tail)
     yield from _flush(chunks, today, bare_ids)
+
+
+def _parser() -> etree.HTMLParser:
+    parser: etree.HTMLParser | None = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = etree.HTMLParser(
+            recover=True, no_network=True, remove_comments=True, huge_tree=True
+        )
+        _PARSERS.parser = parser
+    return parser
 
 
 def _flush(chunks: list[str], today: date, bare_ids: bool) -> Iterator[PaperRef]:

@@ -48,10 +48,12 @@ class Store:
         self._db = connection
 
     @classmethod
-    def open(cls, path: Path) -> Store:
+    def open(cls, path: Path, busy_timeout: float = 5.0) -> Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(
+                path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")

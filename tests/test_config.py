@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.config import ArxivSettings, Settings, SettingsError, load_settings
+
+
+def test_defaults(make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch) -> None:
+    make_settings()
+    for name in (
+        "BOT_POLL_INTERVAL",
+        "ARXIV_API_URL",
+        "ARXIV_DELAY_SECONDS",
+        "BOT_DATA_DIR",
+        "LOG_FORMAT",
+    ):
+        monkeypatch.delenv(name)
+    settings = load_settings(Settings, env_file=None)
+    assert settings.bot_poll_interval == 60
+    assert settings.arxiv_api_url == "https://export.arxiv.org/api/query"
+    assert settings.arxiv_delay_seconds == 3
+    assert settings.bot_data_dir == Path("data")
+    assert settings.bot_reply_visibility == "unlisted"
+    assert settings.bot_max_papers_per_post == 3
+    assert settings.log_format is None
+    assert settings.log_level == "INFO"
+
+
+def test_hashtags_are_normalised(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(BOT_HASHTAGS=" #arXiv, Papers ,,#arxiv, ümlaut_1 ")
+    assert settings.bot_hashtags == ("arxiv", "papers", "ümlaut_1")
+
+
+def test_fractions_and_case(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(
+        BOT_POLL_INTERVAL="2.5",
+        LOG_LEVEL="debug",
+        LOG_FORMAT="JSON",
+        BOT_REPLY_VISIBILITY="Private",
+    )
+    assert settings.bot_poll_interval == 2.5
+    assert settings.log_level == "DEBUG"
+    assert settings.log_format == "json"
+    assert settings.bot_reply_visibility == "private"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("BOT_POLL_INTERVAL", "0", "BOT_POLL_INTERVAL: Input should be greater than 0"),
+        ("BOT_POLL_INTERVAL", "often", "BOT_POLL_INTERVAL: Input should be a valid number"),
+        ("BOT_HASHTAGS", "", "BOT_HASHTAGS: set at least one hashtag"),
+        ("BOT_HASHTAGS", "ok,no-dash", "BOT_HASHTAGS: 'no-dash' is not a hashtag"),
+        ("MASTODON_BASE_URL", "ftp://x", "MASTODON_BASE_URL: must be an http(s) URL"),
+        (
+            "ARXIV_DELAY_SECONDS",
+            "-1",
+            "ARXIV_DELAY_SECONDS: Input should be greater than or equal to 0",
+        ),
+        ("BOT_DRY_RUN", "perhaps", "BOT_DRY_RUN: Input should be a valid boolean"),
+        ("LOG_LEVEL", "loud", "LOG_LEVEL: Input should be"),
+        ("MASTODON_ACCESS_TOKEN", " ", "MASTODON_ACCESS_TOKEN: required unless BOT_DRY_RUN=true"),
+    ],
+)
+def test_bad_values_name_the_variable(
+    make_settings: Callable[..., Settings], name: str, value: str, message: str
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        make_settings(**{name: value})
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(message)
+
+
+def test_the_token_is_secret_and_never_echoed(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(MASTODON_ACCESS_TOKEN="s3cret-value")
+    assert "s3cret-value" not in repr(settings)
+    assert settings.mastodon_access_token is not None
+    assert settings.mastodon_access_token.get_secret_value() == "s3cret-value"
+
+
+def test_dry_run_needs_no_token_and_keeps_separate_state(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(BOT_DRY_RUN="1", MASTODON_ACCESS_TOKEN="")
+    assert settings.mastodon_access_token is None
+    assert settings.state_path.name == "state-dry-run.sqlite3"
+
+
+def test_preview_settings_need_no_mastodon(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MASTODON_BASE_URL", raising=False)
+    assert load_settings(ArxivSettings, env_file=None).arxiv_delay_seconds >= 0
