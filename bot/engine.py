@@ -190,7 +190,8 @@ class Engine:
             if not page:
                 return
             report.seen += len(page)
-            wanted = [item for item in map(self._consider, page) if item is not None]
+            # Pages come newest first; queue oldest first, so replies go out in that order.
+            wanted = [item for item in map(self._consider, reversed(page)) if item is not None]
             report.skipped += len(page) - len(wanted)
             cursor = page[0].id
             report.queued += self._store.record_page(source, cursor, wanted)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -93,3 +94,21 @@ def test_dry_run_needs_no_token_and_keeps_separate_state(
 def test_preview_settings_need_no_mastodon(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MASTODON_BASE_URL", raising=False)
     assert load_settings(ArxivSettings, env_file=None).arxiv_delay_seconds >= 0
+
+
+def test_the_example_env_file_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    example = Path(__file__).parent.parent / "config" / "example.env"
+    for name in list(os.environ):
+        if name.startswith(("MASTODON_", "BOT_", "ARXIV_", "LOG_")):
+            monkeypatch.delenv(name)
+    with pytest.raises(SettingsError, match="MASTODON_ACCESS_TOKEN"):
+        load_settings(Settings, env_file=example)
+    monkeypatch.setenv("BOT_DRY_RUN", "true")
+    settings = load_settings(Settings, env_file=example)
+    assert settings.bot_hashtags == ("arxiv",)
+    documented = {
+        line.split("=", 1)[0]
+        for line in example.read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    assert documented == {name.upper() for name in Settings.model_fields}
