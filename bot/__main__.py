@@ -86,21 +86,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK if ok else EXIT_FAILED
 
 
-def refs_in_argument(text: str) -> list[PaperRef]:
+def refs_in_argument(text: str, bare_ids: bool = False) -> list[PaperRef]:
     """What one REF names: an id, a URL, a post's text, or a post's HTML."""
     today = datetime.now(UTC).date()
     single = normalise_id(text.strip().removeprefix("arXiv:").removeprefix("arxiv:"), today)
     if single is not None:
         return [single]
     if "<" in text and ">" in text:
-        return papers_in_status(text, today)
-    return papers_in_text(text, today)
+        return papers_in_status(text, today, bare_ids=bare_ids)
+    return papers_in_text(text, today, bare_ids=bare_ids)
 
 
 def _preview(args: argparse.Namespace, settings: ArxivSettings) -> int:
     refs: list[PaperRef] = []
     for text in args.refs:
-        found = refs_in_argument(text)
+        found = refs_in_argument(text, settings.bot_bare_ids)
         if not found:
             print(f"arxiv-bot: no arXiv paper in {text!r}", file=sys.stderr)
         refs.extend(r for r in found if r.arxiv_id not in {x.arxiv_id for x in refs})

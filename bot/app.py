@@ -80,6 +80,7 @@ def built(settings: Settings) -> Iterator[Bot]:
                 max_papers_per_post=settings.bot_max_papers_per_post,
                 dry_run=settings.bot_dry_run,
                 pending_hours=settings.bot_pending_hours,
+                bare_ids=settings.bot_bare_ids,
             ),
         ),
         store=store,

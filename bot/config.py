@@ -43,6 +43,7 @@ class ArxivSettings(BaseSettings):
     arxiv_delay_seconds: float = Field(default=3.0, ge=0, le=600)
     arxiv_timeout: float = Field(default=30.0, gt=0, le=600)
     bot_max_papers_per_post: int = Field(default=3, ge=1, le=20)
+    bot_bare_ids: bool = False
     log_format: Literal["json", "console"] | None = None
     log_level: LogLevel = "INFO"
 

@@ -68,6 +68,7 @@ class EngineConfig:
     max_papers_per_post: int = 3
     dry_run: bool = False
     pending_hours: float = 24.0
+    bare_ids: bool = False
 
 
 @dataclass
@@ -200,7 +201,12 @@ class Engine:
 
     def _consider(self, status: Status) -> PendingStatus | None:
         subject = subject_of(status)
-        refs = papers_in_status(subject.content, self._today(), card_url=subject.card_url)
+        refs = papers_in_status(
+            subject.content,
+            self._today(),
+            card_url=subject.card_url,
+            bare_ids=self._config.bare_ids,
+        )
         reason = skip_reason(subject, self._own_id, refs)
         if reason is not None:
             level = log.debug if reason == "no_arxiv_link" else log.info

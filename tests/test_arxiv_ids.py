@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.arxiv_ids import normalise_id, paper_in_url, papers_in_status, papers_in_text
+from bot.arxiv_ids import (
+    MAX_CANDIDATES,
+    normalise_id,
+    paper_in_url,
+    papers_in_status,
+    papers_in_text,
+)
 from bot.models import PaperRef
 from tests.conftest import hashtag, link, mention, post_html
 
@@ -258,11 +264,58 @@ def test_order_follows_first_appearance(order: list[str]) -> None:
         (post_html(link("https://arxiv.org/abs/2504.18412")) * 10_000, ["2504.18412"]),
         ("<span>" * 5_000 + "arXiv:1706.03762" + "</span>" * 5_000, ["1706.03762"]),
         ("arXiv " * 20_000, []),
-        ("a" * 100_000 + " arxiv:1706.03762", ["1706.03762"]),
+        ("a" * 99_900 + " arxiv:1706.03762", ["1706.03762"]),
+        ("a" * 100_000 + " arxiv:1706.03762", []),  # past MAX_CONTENT_CHARS: not read
         ("<p>" + "arxiv.org/abs/" * 7_000 + "</p>", []),
     ],
-    ids=["link-x10000", "nested-5000", "arxiv-word-x20000", "100kB-text", "prefix-x7000"],
+    ids=[
+        "link-x10000",
+        "nested-5000",
+        "arxiv-word-x20000",
+        "100kB-text",
+        "past-the-cap",
+        "prefix-x7000",
+    ],
 )
 def test_adversarial_inputs(content: str, expected: list[str]) -> None:
     # How fast these are is measured by bench/arxiv_ids.py, not asserted here.
     assert ids(papers_in_status(content, TODAY)) == expected
+
+
+MORE_TEXTS = [
+    # entities decoded in text and hrefs alike
+    ("<p>arXiv&#58;1706.03762</p>", ["1706.03762"]),
+    ("<p>https://arxiv-sanity-lite.com/?q=a&amp;pid=2504.18412</p>", ["2504.18412"]),
+    # punctuation around a URL in text
+    (
+        "<p>(see arxiv.org/abs/2504.18412), or [https://arxiv.org/abs/1706.03762].</p>",
+        ["2504.18412", "1706.03762"],
+    ),
+    # an e-mail address is not a host
+    ("<p>mail me at someone@arxiv.org/abs/2504.18412</p>", []),
+    # lookalike hosts in text
+    ("<p>notarxiv.org/abs/2504.18412 and arxiv.org.evil.example/abs/1706.03762</p>", []),
+    (
+        "<p>ar5iv.labs.arxiv.org/html/1706.03762 export.arxiv.org/abs/2504.18412</p>",
+        ["1706.03762", "2504.18412"],
+    ),
+    # the DOI read once, not also as "arxiv.ID"
+    (
+        "<p>https://doi.org/10.48550/arXiv.2504.18412 (10.48550/arXiv.2504.18412)</p>",
+        ["2504.18412"],
+    ),
+    # a private-use character in the post does not confuse anchor places
+    ('<p>\ue0000\ue001 <a href="https://arxiv.org/abs/1706.03762">x</a></p>', ["1706.03762"]),
+]
+
+
+@pytest.mark.parametrize(("content", "expected"), MORE_TEXTS)
+def test_more_status_shapes(content: str, expected: list[str]) -> None:
+    assert ids(papers_in_status(content, TODAY)) == expected
+
+
+def test_only_the_first_candidates_are_examined() -> None:
+    many = "".join(f"arXiv:2504.{n:05d} " for n in range(1, 300))
+    found = papers_in_status(f"<p>{many}</p>", TODAY)
+    assert 0 < len(found) <= MAX_CANDIDATES
+    assert ids(found)[:2] == ["2504.00001", "2504.00002"]
