@@ -15,17 +15,21 @@ from bot.app import (
     EXIT_OK,
     EXIT_SETTINGS,
     build_arxiv,
+    build_llm,
     build_mastodon,
     healthy,
     run,
     setup_logging,
 )
 from bot.arxiv_ids import normalise_id, papers_in_status, papers_in_text
-from bot.compose import compose_thread, mastodon_length
-from bot.config import ArxivSettings, Settings, SettingsError, load_settings
+from bot.compose import compose_thread, is_withdrawn, mastodon_length
+from bot.config import ReplySettings, Settings, SettingsError, load_settings
 from bot.engine import tag_groups
 from bot.errors import BotError
-from bot.models import PaperRef, ServerLimits
+from bot.latex import latex_to_text
+from bot.llm_client import TLDR_MAX_CHARACTERS
+from bot.models import Paper, PaperRef, ServerLimits
+from bot.summary import acceptable_tldr
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "preview":
-            return _preview(args, load_settings(ArxivSettings))
+            return _preview(args, load_settings(ReplySettings))
         settings = load_settings(Settings)
     except SettingsError as exc:
         for line in str(exc).splitlines():
@@ -97,7 +101,7 @@ def refs_in_argument(text: str, bare_ids: bool = False) -> list[PaperRef]:
     return papers_in_text(text, today, bare_ids=bare_ids)
 
 
-def _preview(args: argparse.Namespace, settings: ArxivSettings) -> int:
+def _preview(args: argparse.Namespace, settings: ReplySettings) -> int:
     refs: list[PaperRef] = []
     for text in args.refs:
         found = refs_in_argument(text, settings.bot_bare_ids)
@@ -120,23 +124,30 @@ def _preview(args: argparse.Namespace, settings: ArxivSettings) -> int:
     for ref in refs:
         if ref.arxiv_id not in papers:
             print(f"arxiv-bot: arXiv does not know {ref}", file=sys.stderr)
-    posts = compose_thread(present, limits, args.mention or None)
+    tldrs = _machine_tldrs(settings, [paper for _, paper in present])
+    posts = compose_thread(
+        present, limits, args.mention or None, mode=settings.bot_reply_mode, tldrs=tldrs
+    )
     if args.json:
-        out: list[dict[str, Any]] = [
-            {
-                "id": paper.arxiv_id,
-                "version": ref.version,
-                "latest_version": paper.version,
-                "title": paper.title,
-                "authors": list(paper.authors),
-                "url": paper.abs_url(ref.version),
-                "primary_category": paper.primary_category,
-                "published": paper.published.date().isoformat(),
-                "summary": post.summary,
-                "posts": [post.text],
-            }
-            for (ref, paper), post in zip(present, posts, strict=True)
-        ]
+        out: list[dict[str, Any]] = []
+        for ref, paper in present:
+            own = [p for p in posts if p.paper_id == paper.arxiv_id]
+            out.append(
+                {
+                    "id": paper.arxiv_id,
+                    "version": ref.version,
+                    "latest_version": paper.version,
+                    "title": latex_to_text(paper.title),
+                    "authors": list(paper.authors),
+                    "url": paper.abs_url(ref.version),
+                    "primary_category": paper.primary_category,
+                    "published": paper.published.date().isoformat(),
+                    "withdrawn": is_withdrawn(paper),
+                    "summary": own[0].summary,
+                    "machine_written": own[0].machine_written,
+                    "posts": [p.text for p in own],
+                }
+            )
         print(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         for i, post in enumerate(posts, 1):
@@ -144,6 +155,30 @@ def _preview(args: argparse.Namespace, settings: ArxivSettings) -> int:
             print(f"--- post {i}/{len(posts)} ({length}/{limits.max_characters} characters) ---")
             print(post.text)
     return EXIT_OK if len(present) == len(refs) else EXIT_FAILED
+
+
+def _machine_tldrs(settings: ReplySettings, papers: list[Paper]) -> dict[str, str]:
+    llm = build_llm(settings)
+    if llm is None:
+        return {}
+    found: dict[str, str] = {}
+    try:
+        for paper in papers:
+            try:
+                tldr, verdict = acceptable_tldr(llm.tldr(paper), TLDR_MAX_CHARACTERS)
+            except BotError as exc:
+                print(f"arxiv-bot: LLM: {exc}; using the extractive summary", file=sys.stderr)
+                continue
+            if tldr is None:
+                print(
+                    f"arxiv-bot: LLM answer refused ({verdict}); using the extractive summary",
+                    file=sys.stderr,
+                )
+            else:
+                found[paper.arxiv_id] = tldr
+    finally:
+        llm.close()
+    return found
 
 
 def _check(settings: Settings) -> int:

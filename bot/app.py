@@ -15,9 +15,10 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.arxiv_client import ArxivGateway
-from bot.config import ArxivSettings, Settings
+from bot.config import ReplySettings, Settings
 from bot.engine import Engine, EngineConfig, tag_groups
 from bot.errors import AuthError
+from bot.llm_client import LlmGateway
 from bot.logs import configure_logging
 from bot.mastodon_client import MastodonGateway
 from bot.store import Store
@@ -26,20 +27,27 @@ log = structlog.get_logger()
 EXIT_OK, EXIT_FAILED, EXIT_SETTINGS, EXIT_AUTH = 0, 1, 2, 3
 
 
-def setup_logging(settings: ArxivSettings) -> None:
-    token = getattr(settings, "mastodon_access_token", None)
-    configure_logging(
-        level=settings.log_level,
-        fmt=settings.log_format,
-        secrets=[token.get_secret_value()] if token is not None else [],
-    )
+def setup_logging(settings: ReplySettings) -> None:
+    configure_logging(level=settings.log_level, fmt=settings.log_format, secrets=settings.secrets)
 
 
-def build_arxiv(settings: ArxivSettings) -> ArxivGateway:
+def build_arxiv(settings: ReplySettings) -> ArxivGateway:
     return ArxivGateway(
         api_url=settings.arxiv_api_url,
         delay_seconds=settings.arxiv_delay_seconds,
         timeout=settings.arxiv_timeout,
+    )
+
+
+def build_llm(settings: ReplySettings) -> LlmGateway | None:
+    if settings.bot_summarizer != "llm" or not settings.llm_base_url or not settings.llm_model:
+        return None
+    key = settings.llm_api_key
+    return LlmGateway(
+        settings.llm_base_url,
+        settings.llm_model,
+        key.get_secret_value() if key is not None else None,
+        timeout=settings.llm_timeout,
     )
 
 
@@ -58,10 +66,13 @@ class Bot:
     store: Store
     mastodon: MastodonGateway
     arxiv: ArxivGateway
+    llm: LlmGateway | None
 
     def close(self) -> None:
         self.mastodon.close()
         self.arxiv.close()
+        if self.llm is not None:
+            self.llm.close()
         self.store.close()
 
 
@@ -81,11 +92,14 @@ def built(settings: Settings) -> Iterator[Bot]:
                 dry_run=settings.bot_dry_run,
                 pending_hours=settings.bot_pending_hours,
                 bare_ids=settings.bot_bare_ids,
+                reply_mode=settings.bot_reply_mode,
             ),
+            llm=(llm := build_llm(settings)),
         ),
         store=store,
         mastodon=mastodon,
         arxiv=arxiv,
+        llm=llm,
     )
     try:
         yield bot

@@ -32,8 +32,8 @@ def _http_url(value: str, name: str) -> str:
     return value.rstrip("/")
 
 
-class ArxivSettings(BaseSettings):
-    """What is needed to fetch papers and write replies; enough for ``arxiv-bot preview``."""
+class ReplySettings(BaseSettings):
+    """What is needed to fetch papers and write replies: enough for ``arxiv-bot preview``."""
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
@@ -44,6 +44,12 @@ class ArxivSettings(BaseSettings):
     arxiv_timeout: float = Field(default=30.0, gt=0, le=600)
     bot_max_papers_per_post: int = Field(default=3, ge=1, le=20)
     bot_bare_ids: bool = False
+    bot_reply_mode: Literal["summary", "abstract"] = "summary"
+    bot_summarizer: Literal["extractive", "llm"] = "extractive"
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
+    llm_timeout: float = Field(default=20.0, gt=0, le=600)
     log_format: Literal["json", "console"] | None = None
     log_level: LogLevel = "INFO"
 
@@ -51,6 +57,33 @@ class ArxivSettings(BaseSettings):
     @classmethod
     def _arxiv_url(cls, value: str) -> str:
         return _http_url(value, "export.arxiv.org/api/query")
+
+    @field_validator("llm_base_url")
+    @classmethod
+    def _llm_url(cls, value: str | None) -> str | None:
+        return _http_url(value, "api.example/v1") if value else None
+
+    @field_validator("bot_reply_mode", "bot_summarizer", mode="before")
+    @classmethod
+    def _lower_choice(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("llm_api_key", "llm_model", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _llm_needs_an_endpoint(self) -> ReplySettings:
+        if self.bot_summarizer == "llm" and (not self.llm_base_url or not self.llm_model):
+            missing = "LLM_BASE_URL" if not self.llm_base_url else "LLM_MODEL"
+            raise ValueError(f"{missing}: required when BOT_SUMMARIZER=llm")
+        return self
+
+    @property
+    def secrets(self) -> list[str]:
+        """Values that must never appear in a log line."""
+        return [self.llm_api_key.get_secret_value()] if self.llm_api_key else []
 
     @field_validator("log_format", "log_level", mode="before")
     @classmethod
@@ -65,7 +98,7 @@ class ArxivSettings(BaseSettings):
         return value
 
 
-class Settings(ArxivSettings):
+class Settings(ReplySettings):
     """Everything the running bot needs."""
 
     mastodon_base_url: str
@@ -119,6 +152,11 @@ class Settings(ArxivSettings):
                 "(create one under Preferences > Development)"
             )
         return self
+
+    @property
+    def secrets(self) -> list[str]:
+        token = self.mastodon_access_token
+        return super().secrets + ([token.get_secret_value()] if token is not None else [])
 
     @property
     def state_path(self) -> Path:

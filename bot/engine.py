@@ -20,8 +20,9 @@ from typing import Protocol
 import structlog
 
 from bot.arxiv_ids import papers_in_status
-from bot.compose import compose_thread
-from bot.errors import RejectedError, TransientError
+from bot.compose import ReplyMode, compose_thread
+from bot.errors import BotError, RejectedError, TransientError
+from bot.llm_client import TLDR_MAX_CHARACTERS
 from bot.models import (
     Account,
     Paper,
@@ -41,6 +42,7 @@ from bot.policy import (
     subject_of,
 )
 from bot.store import Store
+from bot.summary import acceptable_tldr
 
 PAGE_LIMIT = 40
 MAX_PAGES_PER_CYCLE = 10
@@ -61,6 +63,12 @@ class ArxivPort(Protocol):
     def fetch(self, ids: Sequence[str]) -> dict[str, Paper]: ...
 
 
+class LlmPort(Protocol):
+    model: str
+
+    def tldr(self, paper: Paper) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
     tag_groups: tuple[tuple[str, ...], ...]
@@ -69,6 +77,7 @@ class EngineConfig:
     dry_run: bool = False
     pending_hours: float = 24.0
     bare_ids: bool = False
+    reply_mode: ReplyMode = "summary"
 
 
 @dataclass
@@ -102,6 +111,7 @@ class Engine:
         arxiv: ArxivPort,
         config: EngineConfig,
         *,
+        llm: LlmPort | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -109,6 +119,7 @@ class Engine:
         self._mastodon = mastodon
         self._arxiv = arxiv
         self._config = config
+        self._llm = llm
         self._now = now
         self._monotonic = monotonic
         self._own_id: str | None = None
@@ -282,6 +293,34 @@ class Engine:
             log.info("arxiv_unknown_ids", paper_ids=sorted(unknown))
         return found, unknown
 
+    def _tldrs(self, present: Sequence[tuple[PaperRef, Paper]]) -> dict[str, str]:
+        """Machine-written TL;DRs by paper id, asked once per paper version and model."""
+        if self._llm is None:
+            return {}
+        found: dict[str, str] = {}
+        for _, paper in present:
+            asked, tldr = self._store.tldr(paper.arxiv_id, paper.version, self._llm.model)
+            if not asked:
+                try:
+                    answer = self._llm.tldr(paper)
+                except BotError as exc:
+                    log.warning(
+                        "llm_failed", paper_id=paper.arxiv_id, error=exc, fallback="extractive"
+                    )
+                    continue
+                tldr, verdict = acceptable_tldr(answer, TLDR_MAX_CHARACTERS)
+                self._store.set_tldr(paper.arxiv_id, paper.version, self._llm.model, tldr, verdict)
+                if tldr is None:
+                    log.info(
+                        "llm_tldr_rejected",
+                        paper_id=paper.arxiv_id,
+                        reason=verdict,
+                        fallback="extractive",
+                    )
+            if tldr:
+                found[paper.arxiv_id] = tldr
+        return found
+
     def _expire(self, queue: Iterable[PendingStatus], report: CycleReport) -> list[PendingStatus]:
         horizon = self._now() - timedelta(hours=self._config.pending_hours)
         kept = []
@@ -309,12 +348,21 @@ class Engine:
         self, item: PendingStatus, present: list[tuple[PaperRef, Paper]], report: CycleReport
     ) -> None:
         status = item.status
-        posts = compose_thread(present, self._limits, mention_for(status), status.spoiler_text)
+        posts = compose_thread(
+            present,
+            self._limits,
+            mention_for(status),
+            status.spoiler_text,
+            self._config.reply_mode,
+            self._tldrs(present),
+        )
+        refs = {ref.arxiv_id: ref for ref, _ in present}
         visibility = reply_visibility(status.visibility, self._config.reply_visibility)
         reply_ids = list(item.posted_reply_ids)
-        for position, ((ref, _), composed) in enumerate(zip(present, posts, strict=True)):
+        for position, composed in enumerate(posts):
             if position < len(reply_ids):
                 continue  # posted before a crash or an error; carry on after it
+            ref = refs[composed.paper_id]
             post = Post(
                 text=composed.text,
                 visibility=visibility,
@@ -330,6 +378,7 @@ class Engine:
                     status_id=status.id,
                     paper_id=str(ref),
                     visibility=visibility,
+                    machine_written=composed.machine_written,
                     text=post.text,
                 )
             else:

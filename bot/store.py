@@ -34,6 +34,9 @@ CREATE TABLE IF NOT EXISTS replies (
     paper_id TEXT NOT NULL, posted_at TEXT NOT NULL, PRIMARY KEY (status_id, position));
 CREATE TABLE IF NOT EXISTS papers (
     arxiv_id TEXT PRIMARY KEY, paper TEXT NOT NULL, fetched_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tldrs (
+    arxiv_id TEXT NOT NULL, version INTEGER NOT NULL, model TEXT NOT NULL, tldr TEXT,
+    verdict TEXT NOT NULL, made_at TEXT NOT NULL, PRIMARY KEY (arxiv_id, version, model));
 """
 
 
@@ -221,6 +224,26 @@ class Store:
                     "INSERT OR REPLACE INTO papers (arxiv_id, paper, fetched_at) VALUES (?, ?, ?)",
                     (paper.arxiv_id, json.dumps(record), _now()),
                 )
+
+    # --- machine-written summaries ----------------------------------------------------------
+
+    def tldr(self, arxiv_id: str, version: int, model: str) -> tuple[bool, str | None]:
+        """Whether the model was already asked about this version, and its accepted answer."""
+        row = self._db.execute(
+            "SELECT tldr FROM tldrs WHERE arxiv_id=? AND version=? AND model=?",
+            (arxiv_id, version, model),
+        ).fetchone()
+        return (False, None) if row is None else (True, row[0])
+
+    def set_tldr(
+        self, arxiv_id: str, version: int, model: str, tldr: str | None, verdict: str
+    ) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO tldrs (arxiv_id, version, model, tldr, verdict, made_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (arxiv_id, version, model, tldr, verdict, _now()),
+            )
 
     # --- health ----------------------------------------------------------------------------
 

@@ -211,3 +211,20 @@ def test_help_works_both_ways(entry: list[str], tmp_path: Path) -> None:
     assert result.returncode == 0
     for command in ("run", "preview", "check", "healthcheck"):
         assert command in result.stdout
+
+
+def test_preview_shows_abstract_mode_threads(arxiv_server: FakeArxiv, tmp_path: Path) -> None:
+    env = {
+        "ARXIV_API_URL": arxiv_server.api_url,
+        "ARXIV_DELAY_SECONDS": "0",
+        "BOT_REPLY_MODE": "abstract",
+    }
+    result = arxiv_bot(
+        "preview", "--json", "--max-characters", "300", "1706.03762", env=env, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    [paper] = json.loads(result.stdout)
+    first, *numbered = paper["posts"]
+    assert "Attention Is All You Need" in first
+    assert [p.split(" ", 1)[0] for p in numbered] == ["(1/4)", "(2/4)", "(3/4)", "(4/4)"]
+    assert paper["machine_written"] is False

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ArxivSettings, Settings, SettingsError, load_settings
+from bot.config import ReplySettings, Settings, SettingsError, load_settings
 
 
 def test_defaults(make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -93,7 +93,7 @@ def test_dry_run_needs_no_token_and_keeps_separate_state(
 
 def test_preview_settings_need_no_mastodon(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MASTODON_BASE_URL", raising=False)
-    assert load_settings(ArxivSettings, env_file=None).arxiv_delay_seconds >= 0
+    assert load_settings(ReplySettings, env_file=None).arxiv_delay_seconds >= 0
 
 
 def test_the_example_env_file_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,7 +54,8 @@ def test_first_start_begins_at_now_and_later_posts_get_one_threaded_reply(
     assert reply.text.startswith("@alice@science.example 📄 Attention Is All You Need\n")
     assert "Ashish Vaswani, Noam Shazeer, Niki Parmar et al." in reply.text
     assert "https://arxiv.org/abs/1706.03762v5" in reply.text
-    assert "The dominant sequence transduction models" in reply.text
+    assert "cs.CL · 2017-06-12 · v5 (latest v7)" in reply.text
+    assert "We propose a new simple network architecture, the Transformer" in reply.text
     assert reply.mentions == ("alice@science.example",)
     assert mastodon_count(reply.text) <= 500
     assert reply.idempotency_key

@@ -14,6 +14,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import regex
+
 from tests.fakes.http import LoopbackServer, Request, Response
 
 TOKEN = "fake-token-0123456789abcdef"
@@ -25,11 +27,11 @@ VISIBILITIES = ("public", "unlisted", "private", "direct")
 
 def mastodon_count(text: str, url_length: int = 23) -> int:
     """Mastodon's rule, written independently of the bot: URLs weigh ``url_length``,
-    ``@user@domain`` weighs as ``@user``."""
+    ``@user@domain`` weighs as ``@user``, the rest counts in grapheme clusters."""
     urls = len(_URL.findall(text))
     text = _URL.sub("", text)
     text = _MENTION.sub(lambda m: "@" + m.group(1), text)
-    return len(text) + urls * url_length
+    return len(regex.findall(r"\X", text)) + urls * url_length
 
 
 @dataclass
@@ -246,7 +248,7 @@ class FakeMastodon(LoopbackServer):
         if visibility not in VISIBILITIES:
             return Response.json({"error": "Validation failed: Visibility is invalid"}, 422)
         spoiler = form.get("spoiler_text", [""])[0]
-        length = mastodon_count(text, self.url_length) + len(spoiler)
+        length = mastodon_count(text, self.url_length) + len(regex.findall(r"\X", spoiler))
         if length > self.max_characters:
             return Response.json(
                 {
