@@ -57,6 +57,7 @@ class MastodonPort(Protocol):
         self, tags: Sequence[str], min_id: str | None, limit: int = ...
     ) -> list[Status]: ...
     def post(self, post: Post) -> str: ...
+    def replies_by(self, account_id: str, parent_id: str) -> list[str]: ...
 
 
 class ArxivPort(Protocol):
@@ -293,6 +294,17 @@ class Engine:
             log.info("arxiv_unknown_ids", paper_ids=sorted(unknown))
         return found, unknown
 
+    def _already_posted(self, status_id: str, position: int, parent: str) -> str | None:
+        """After a crash or a lost answer: the reply the bot did post, found in the thread."""
+        intended = self._store.intent(status_id, position)
+        if intended is None or self._own_id is None or intended != parent:
+            return None
+        found = self._mastodon.replies_by(self._own_id, parent)
+        if found:
+            log.info("reply_recovered", status_id=status_id, position=position, reply_id=found[0])
+            return found[0]
+        return None
+
     def _tldrs(self, present: Sequence[tuple[PaperRef, Paper]]) -> dict[str, str]:
         """Machine-written TL;DRs by paper id, asked once per paper version and model."""
         if self._llm is None:
@@ -363,15 +375,19 @@ class Engine:
             if position < len(reply_ids):
                 continue  # posted before a crash or an error; carry on after it
             ref = refs[composed.paper_id]
+            parent = reply_ids[-1] if reply_ids else status.id
             post = Post(
                 text=composed.text,
                 visibility=visibility,
-                in_reply_to_id=reply_ids[-1] if reply_ids else status.id,
+                in_reply_to_id=parent,
                 idempotency_key=idempotency_key(status.id, position, [ref]),
                 spoiler_text=status.spoiler_text,
                 language=status.language,
             )
-            if self._config.dry_run:
+            recovered = self._already_posted(status.id, position, parent)
+            if recovered is not None:
+                reply_id = recovered
+            elif self._config.dry_run:
                 reply_id = f"dry-run:{status.id}:{position}"
                 log.info(
                     "would_post",
@@ -382,6 +398,7 @@ class Engine:
                     text=post.text,
                 )
             else:
+                self._store.record_intent(status.id, position, parent, post.idempotency_key)
                 reply_id = self._mastodon.post(post)
             self._store.record_reply(status.id, position, ref.arxiv_id, reply_id)
             reply_ids.append(reply_id)

@@ -98,6 +98,17 @@ class MastodonGateway:
                 statuses.append(status)
         return statuses
 
+    def replies_by(self, account_id: str, parent_id: str) -> list[str]:
+        """Ids of the statuses ``account_id`` posted in reply to ``parent_id`` (from its context)."""
+        with _translated("read a thread"):
+            context = self._api.status_context(parent_id)
+        return [
+            str(s["id"])
+            for s in _get(context, "descendants") or []
+            if str(_get(_get(s, "account"), "id")) == account_id
+            and str(_get(s, "in_reply_to_id")) == parent_id
+        ]
+
     def post(self, post: Post) -> str:
         """Publish; returns the new status's id. Safe to repeat with the same idempotency key."""
         with _translated("post a reply"):

@@ -32,6 +32,9 @@ CREATE TABLE IF NOT EXISTS answered (
 CREATE TABLE IF NOT EXISTS replies (
     status_id TEXT NOT NULL, position INTEGER NOT NULL, reply_id TEXT NOT NULL,
     paper_id TEXT NOT NULL, posted_at TEXT NOT NULL, PRIMARY KEY (status_id, position));
+CREATE TABLE IF NOT EXISTS intents (
+    status_id TEXT NOT NULL, position INTEGER NOT NULL, parent_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (status_id, position));
 CREATE TABLE IF NOT EXISTS papers (
     arxiv_id TEXT PRIMARY KEY, paper TEXT NOT NULL, fetched_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tldrs (
@@ -169,8 +172,28 @@ class Store:
             )
         return out
 
+    def record_intent(self, status_id: str, position: int, parent_id: str, key: str) -> None:
+        """About to post: if the process dies now, the next start knows to look before posting."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO intents"
+                " (status_id, position, parent_id, idempotency_key, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (status_id, position, parent_id, key, _now()),
+            )
+
+    def intent(self, status_id: str, position: int) -> str | None:
+        """The parent of an intended post whose outcome is unknown, if there is one."""
+        row = self._db.execute(
+            "SELECT parent_id FROM intents WHERE status_id=? AND position=?", (status_id, position)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
     def record_reply(self, status_id: str, position: int, paper_id: str, reply_id: str) -> None:
         with self._transaction() as db:
+            db.execute(
+                "DELETE FROM intents WHERE status_id=? AND position=?", (status_id, position)
+            )
             db.execute(
                 "INSERT OR REPLACE INTO replies (status_id, position, reply_id, paper_id, posted_at)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -181,6 +204,7 @@ class Store:
         """The status is done (answered, or given up on): take it off the queue for good."""
         with self._transaction() as db:
             db.execute("DELETE FROM pending WHERE status_id=?", (status_id,))
+            db.execute("DELETE FROM intents WHERE status_id=?", (status_id,))
             db.execute(
                 "INSERT OR REPLACE INTO answered (status_id, outcome, paper_ids, answered_at) "
                 "VALUES (?, ?, ?, ?)",

@@ -51,6 +51,8 @@ class Fault:
     response: Response | None
     times: int = 1
     delay: float = 0.0
+    delay_after: float = 0.0
+    """With ``response=None``: handle the request for real, then wait this long to answer."""
 
 
 class LoopbackServer:
@@ -86,6 +88,8 @@ class LoopbackServer:
                     response = fault.response
                 else:
                     response = handle(request)
+                    if fault is not None and fault.delay_after:
+                        time.sleep(fault.delay_after)
                 self.send_response(response.status)
                 self.send_header("Content-Type", response.content_type)
                 self.send_header("Content-Length", str(len(response.body)))
@@ -119,9 +123,10 @@ class LoopbackServer:
         response: Response | None,
         times: int = 1,
         delay: float = 0.0,
+        delay_after: float = 0.0,
     ) -> None:
         with self._lock:
-            self.faults.append(Fault(method, path_prefix, response, times, delay))
+            self.faults.append(Fault(method, path_prefix, response, times, delay, delay_after))
 
     def _take_fault(self, request: Request) -> Fault | None:
         for fault in self.faults:

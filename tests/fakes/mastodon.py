@@ -157,6 +157,9 @@ class FakeMastodon(LoopbackServer):
             if not self._authorised(request):
                 return Response.json({"error": "The access token is invalid"}, 401)
             return self._post(request)
+        m = re.fullmatch(r"/api/v1/statuses/(\d+)/context", path)
+        if m and request.method == "GET":
+            return self._context(int(m[1]))
         m = re.fullmatch(r"/api/v1/statuses/(\d+)", path)
         if m and request.method == "GET":
             with self._state_lock:
@@ -165,6 +168,36 @@ class FakeMastodon(LoopbackServer):
                     return Response.json({"error": "Record not found"}, 404)
                 return Response.json(self._status_json(record))
         return Response.json({"error": "Not found"}, 404)
+
+    def forget_idempotency_keys(self) -> None:
+        """What Mastodon does after about an hour."""
+        with self._state_lock:
+            self.keys.clear()
+
+    def _context(self, status_id: int) -> Response:
+        with self._state_lock:
+            if status_id not in self.statuses:
+                return Response.json({"error": "Record not found"}, 404)
+            ancestors: list[StatusRecord] = []
+            parent = self.statuses[status_id].in_reply_to_id
+            while parent is not None and parent in self.statuses:
+                ancestors.insert(0, self.statuses[parent])
+                parent = self.statuses[parent].in_reply_to_id
+            descendants = []
+            frontier = [status_id]
+            while frontier:
+                children = sorted(
+                    (s for s in self.statuses.values() if s.in_reply_to_id in frontier),
+                    key=lambda s: s.id,
+                )
+                descendants.extend(children)
+                frontier = [s.id for s in children]
+            return Response.json(
+                {
+                    "ancestors": [self._status_json(s) for s in ancestors],
+                    "descendants": [self._status_json(s) for s in descendants],
+                }
+            )
 
     def _instance(self) -> dict[str, Any]:
         return {

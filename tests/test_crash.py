@@ -1,0 +1,129 @@
+"""Exactly once across crashes: the real bot process is SIGKILLed at chosen points of a cycle,
+restarted, and must leave every eligible post with exactly one reply thread."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.app import built
+from bot.config import Settings
+from tests.conftest import hashtag, link, post_html
+from tests.fakes.arxiv import FakeArxiv
+from tests.fakes.http import Response
+from tests.fakes.mastodon import FakeMastodon, StatusRecord
+from tests.test_cli import COMMAND, arxiv_bot, clean_env
+
+
+def start_bot(env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [COMMAND, "run"],
+        env=clean_env(env),
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the bot never got there"
+        time.sleep(0.02)
+
+
+def kill(process: subprocess.Popen[str]) -> None:
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def two_paper_post(mastodon: FakeMastodon) -> int:
+    author = mastodon.add_account("alice")
+    body = post_html(
+        link("https://arxiv.org/abs/1706.03762"),
+        link("https://arxiv.org/abs/hep-th/9711200"),
+        hashtag("arxiv"),
+    )
+    return mastodon.add_status(author, body, tags=("arxiv",))
+
+
+def assert_one_thread(mastodon: FakeMastodon, status: int) -> None:
+    posts: list[StatusRecord] = mastodon.posted()
+    assert [p.in_reply_to_id for p in posts] == [status, posts[0].id], [p.text[:40] for p in posts]
+    assert "Attention Is All You Need" in posts[0].text
+    assert "Large N Limit" in posts[1].text
+
+
+def posts_seen(mastodon: FakeMastodon) -> int:
+    return mastodon.count("POST", "/api/v1/statuses")
+
+
+@pytest.mark.parametrize(
+    "point",
+    [
+        "reading-the-timeline",
+        "asking-arxiv",
+        "first-post-stored-answer-lost",
+        "second-post-in-flight",
+    ],
+)
+def test_killed_mid_cycle_then_restarted_answers_exactly_once(
+    mastodon: FakeMastodon,
+    arxiv_server: FakeArxiv,
+    bot_env: dict[str, str],
+    tmp_path: Path,
+    point: str,
+) -> None:
+    assert arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path).returncode == 0
+    status = two_paper_post(mastodon)
+    if point == "reading-the-timeline":
+        mastodon.fail("GET", "/api/v1/timelines/tag/", None, delay=30)
+        arrived = lambda: mastodon.count("GET", "/api/v1/timelines/tag/") >= 3  # noqa: E731
+    elif point == "asking-arxiv":
+        arxiv_server.fail("GET", "/api/query", None, delay=30)
+        arrived = lambda: len(arxiv_server.requests) >= 1  # noqa: E731
+    elif point == "first-post-stored-answer-lost":
+        mastodon.fail("POST", "/api/v1/statuses", None, delay_after=30)
+        arrived = lambda: len(mastodon.posted()) == 1  # noqa: E731
+    else:
+        mastodon.fail("POST", "/api/v1/statuses", None)  # the first goes through
+        mastodon.fail("POST", "/api/v1/statuses", Response.json({"error": "x"}, 503), delay=30)
+        arrived = lambda: posts_seen(mastodon) == 2  # noqa: E731
+
+    process = start_bot(bot_env, tmp_path)
+    try:
+        wait_for(arrived)
+    finally:
+        kill(process)
+    # Past Mastodon's idempotency window: only the bot's own records can prevent a duplicate.
+    mastodon.forget_idempotency_keys()
+    mastodon.faults.clear()
+
+    assert arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path).returncode == 0
+    assert arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path).returncode == 0
+    assert_one_thread(mastodon, status)
+
+
+def test_a_reply_whose_answer_was_lost_is_found_in_the_thread_after_the_key_expired(
+    mastodon: FakeMastodon, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(MASTODON_TIMEOUT="0.5")
+    with built(settings) as bot:
+        bot.engine.start()
+        bot.engine.run_cycle()
+        status = two_paper_post(mastodon)
+        mastodon.fail("POST", "/api/v1/statuses", None, delay_after=1.5)
+        first = bot.engine.run_cycle()
+        assert first.posts == 0
+        assert len(mastodon.posted()) == 1, "the server did store it"
+        mastodon.forget_idempotency_keys()
+        bot.engine.run_cycle()
+    assert_one_thread(mastodon, status)
+    assert posts_seen(mastodon) == 2, "the lost reply was found, not posted again"
