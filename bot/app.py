@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,10 +23,12 @@ from bot.errors import AuthError
 from bot.llm_client import LlmGateway
 from bot.logs import configure_logging
 from bot.mastodon_client import MastodonGateway
+from bot.pacing import budget_warning
 from bot.store import Store
 
 log = structlog.get_logger()
 EXIT_OK, EXIT_FAILED, EXIT_SETTINGS, EXIT_AUTH = 0, 1, 2, 3
+STOP_GRACE_SECONDS = 8.0
 
 
 def setup_logging(settings: ReplySettings) -> None:
@@ -77,8 +81,12 @@ class Bot:
 
 
 @contextmanager
-def built(settings: Settings) -> Iterator[Bot]:
-    """Everything the running bot needs, built from settings in one place, and closed after."""
+def built(settings: Settings, stop: threading.Event | None = None) -> Iterator[Bot]:
+    """Everything the running bot needs, built from settings in one place, and closed after.
+
+    Setting ``stop`` makes the engine end its cycle at the next step boundary.
+    """
+    stop = stop or threading.Event()
     store = Store.open(settings.state_path)
     bot = Bot(
         engine=Engine(
@@ -93,7 +101,12 @@ def built(settings: Settings) -> Iterator[Bot]:
                 pending_hours=settings.bot_pending_hours,
                 bare_ids=settings.bot_bare_ids,
                 reply_mode=settings.bot_reply_mode,
+                poll_interval=settings.bot_poll_interval,
+                retry_base_seconds=settings.bot_retry_base_seconds,
+                retry_max_seconds=settings.bot_retry_max_seconds,
+                retention_days=settings.bot_retention_days,
             ),
+            should_stop=stop.is_set,
             llm=(llm := build_llm(settings)),
         ),
         store=store,
@@ -109,7 +122,8 @@ def built(settings: Settings) -> Iterator[Bot]:
 
 def run(settings: Settings, *, once: bool = False) -> int:
     """Run the bot until SIGTERM/SIGINT (or one cycle); returns the process exit code."""
-    with built(settings) as bot:
+    stop = threading.Event()
+    with built(settings, stop) as bot:
         log.info(
             "starting",
             base_url=settings.mastodon_base_url,
@@ -118,6 +132,11 @@ def run(settings: Settings, *, once: bool = False) -> int:
             dry_run=settings.bot_dry_run,
             state=str(settings.state_path),
         )
+        warning = budget_warning(
+            settings.bot_poll_interval, len(settings.bot_hashtags), mentions=False
+        )
+        if warning is not None:
+            log.warning("request_budget", message=warning)
         try:
             bot.engine.start(verify_account=settings.mastodon_access_token is not None)
             if once:
@@ -126,16 +145,19 @@ def run(settings: Settings, *, once: bool = False) -> int:
         except AuthError as exc:
             log.error("auth_failed", error=exc, hint="check MASTODON_ACCESS_TOKEN and its scopes")
             return EXIT_AUTH
-        return _loop(bot.engine, settings.bot_poll_interval)
+        return _loop(bot.engine, settings.bot_poll_interval, stop)
 
 
-def _loop(engine: Engine, interval: float) -> int:
-    stop = threading.Event()
+def _loop(engine: Engine, interval: float, stop: threading.Event) -> int:
     outcome = {"code": EXIT_OK}
+    busy = threading.Lock()
 
     def cycle() -> None:
+        if stop.is_set():
+            return
         try:
-            engine.run_cycle()
+            with busy:
+                engine.run_cycle()
         except AuthError as exc:
             log.error("auth_failed", error=exc, hint="check MASTODON_ACCESS_TOKEN and its scopes")
             outcome["code"] = EXIT_AUTH
@@ -160,10 +182,16 @@ def _loop(engine: Engine, interval: float) -> int:
     try:
         stop.wait()
     finally:
-        scheduler.shutdown(wait=True)  # lets the cycle in progress finish
+        scheduler.shutdown(wait=False)
+        # The engine stops at its next step boundary; a request still hanging after the grace
+        # time is abandoned: every step is recorded, so that is no worse than a crash.
+        finished = busy.acquire(timeout=STOP_GRACE_SECONDS)
         for s, handler in previous.items():
             signal.signal(s, handler)
-    log.info("stopped", exit_code=outcome["code"])
+    log.info("stopped", exit_code=outcome["code"], step_finished=finished)
+    if not finished:
+        sys.stderr.flush()
+        os._exit(outcome["code"])
     return outcome["code"]
 
 

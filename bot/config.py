@@ -103,13 +103,16 @@ class Settings(ReplySettings):
 
     mastodon_base_url: str
     mastodon_access_token: SecretStr | None = None
-    mastodon_timeout: float = Field(default=30.0, gt=0, le=600)
+    mastodon_timeout: float = Field(default=15.0, gt=0, le=600)
     bot_hashtags: Annotated[tuple[str, ...], NoDecode]
     bot_poll_interval: float = Field(default=60.0, gt=0, le=86400)
     bot_data_dir: Path = Path("./data")
     bot_dry_run: bool = False
     bot_reply_visibility: Visibility = "unlisted"
     bot_pending_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    bot_retry_base_seconds: float = Field(default=30.0, ge=0, le=3600)
+    bot_retry_max_seconds: float = Field(default=900.0, ge=0, le=86400)
+    bot_retention_days: float = Field(default=30.0, gt=0, le=3650)
 
     @field_validator("mastodon_base_url")
     @classmethod

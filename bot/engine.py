@@ -21,7 +21,7 @@ import structlog
 
 from bot.arxiv_ids import papers_in_status
 from bot.compose import ReplyMode, compose_thread
-from bot.errors import BotError, RejectedError, TransientError
+from bot.errors import BotError, RateLimitedError, RejectedError, TransientError
 from bot.llm_client import TLDR_MAX_CHARACTERS
 from bot.models import (
     Account,
@@ -33,6 +33,7 @@ from bot.models import (
     Status,
     Visibility,
 )
+from bot.pacing import Backoff, RateLimit, stretched_gap
 from bot.policy import (
     capped,
     idempotency_key,
@@ -47,6 +48,7 @@ from bot.summary import acceptable_tldr
 PAGE_LIMIT = 40
 MAX_PAGES_PER_CYCLE = 10
 LIMITS_REFRESH_SECONDS = 6 * 3600
+PRUNE_EVERY_SECONDS = 24 * 3600
 log = structlog.get_logger()
 
 
@@ -58,6 +60,7 @@ class MastodonPort(Protocol):
     ) -> list[Status]: ...
     def post(self, post: Post) -> str: ...
     def replies_by(self, account_id: str, parent_id: str) -> list[str]: ...
+    def rate_limit(self) -> RateLimit | None: ...
 
 
 class ArxivPort(Protocol):
@@ -79,6 +82,10 @@ class EngineConfig:
     pending_hours: float = 24.0
     bare_ids: bool = False
     reply_mode: ReplyMode = "summary"
+    poll_interval: float = 60.0
+    retry_base_seconds: float = 30.0
+    retry_max_seconds: float = 900.0
+    retention_days: float = 30.0
 
 
 @dataclass
@@ -115,6 +122,7 @@ class Engine:
         llm: LlmPort | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self._store = store
         self._mastodon = mastodon
@@ -123,9 +131,14 @@ class Engine:
         self._llm = llm
         self._now = now
         self._monotonic = monotonic
+        self._should_stop = should_stop
         self._own_id: str | None = None
         self._limits = ServerLimits()
         self._limits_read_at: float | None = None
+        self._mastodon_backoff = Backoff(config.retry_base_seconds, config.retry_max_seconds)
+        self._arxiv_backoff = Backoff(config.retry_base_seconds, config.retry_max_seconds)
+        self._next_poll_at = float("-inf")
+        self._pruned_at: float | None = None
 
     def start(self, *, verify_account: bool = True) -> None:
         """Learn who the bot is (so it never answers itself) and the server's post limits."""
@@ -155,20 +168,26 @@ class Engine:
         )
 
     def run_cycle(self) -> CycleReport:
-        """Poll every source once, then work through the queue. AuthError propagates."""
+        """Poll the sources when due, then work through the queue. AuthError propagates.
+
+        Whatever is backing off (Mastodon after errors or a 429, arXiv after errors) is
+        skipped until due; the scheduler's later cycles pick it up.
+        """
         started = time.perf_counter()
         report = CycleReport()
-        if self._limits_read_at is None or (
-            self._monotonic() - self._limits_read_at > LIMITS_REFRESH_SECONDS
-        ):
-            self._refresh_limits()
-        for group in self._config.tag_groups:
-            try:
-                self._poll(group, report)
-            except TransientError as exc:
-                report.errors.append(f"poll:{type(exc).__name__}")
-                log.warning("poll_failed", source=source_key(group), error=exc)
-        self._drain(report)
+        now = self._monotonic()
+        self._prune_now_and_then(now)
+        if not self._mastodon_backoff.ready(now):
+            report.errors.append("mastodon:backing_off")
+            log.info(
+                "mastodon_backing_off", retry_in=round(self._mastodon_backoff.next_at - now, 1)
+            )
+        else:
+            if self._limits_read_at is None or now - self._limits_read_at > LIMITS_REFRESH_SECONDS:
+                self._refresh_limits()
+            if now >= self._next_poll_at:
+                self._poll_all(report, now)
+            self._drain(report)
         log.info(
             "cycle",
             seen=report.seen,
@@ -188,6 +207,35 @@ class Engine:
 
     # --- reading -----------------------------------------------------------------------------
 
+    def _poll_all(self, report: CycleReport, now: float) -> None:
+        for group in self._config.tag_groups:
+            if self._should_stop():
+                return
+            try:
+                self._poll(group, report)
+            except TransientError as exc:
+                report.errors.append(f"poll:{type(exc).__name__}")
+                self._mastodon_failed(exc, "poll_failed", source=source_key(group))
+                return
+        self._mastodon_backoff.succeeded()
+        interval = self._config.poll_interval
+        gap = stretched_gap(self._mastodon.rate_limit(), len(self._config.tag_groups), interval)
+        if gap > interval:
+            # Due half an interval before the gap ends, so scheduler jitter costs no cycle.
+            self._next_poll_at = now + gap - interval / 2
+            log.warning("polling_stretched", gap_seconds=round(gap, 1), interval=interval)
+        else:
+            self._next_poll_at = float("-inf")  # the scheduler's interval is the pace
+
+    def _mastodon_failed(self, exc: TransientError, event: str, **facts: object) -> None:
+        now = self._monotonic()
+        if isinstance(exc, RateLimitedError) and exc.retry_in is not None:
+            self._mastodon_backoff.hold_until(now + exc.retry_in)
+            retry_in = exc.retry_in
+        else:
+            retry_in = self._mastodon_backoff.failed(now)
+        log.warning(event, error=exc, retry_in=round(retry_in, 1), **facts)
+
     def _poll(self, group: tuple[str, ...], report: CycleReport) -> None:
         source = source_key(group)
         cursor = self._store.cursor(source)
@@ -199,6 +247,8 @@ class Engine:
             log.info("source_started", source=source, cursor=start)
             return
         for _ in range(MAX_PAGES_PER_CYCLE):
+            if self._should_stop():
+                return
             page = self._mastodon.tag_page(group, cursor, limit=PAGE_LIMIT)
             if not page:
                 return
@@ -247,16 +297,23 @@ class Engine:
         papers = self._store.cached_papers(ids)
         missing = [i for i in ids if i not in papers]
         unknown: set[str] = set()
-        if missing:
+        now = self._monotonic()
+        if missing and self._arxiv_backoff.ready(now):
             try:
                 fetched, unknown = self._fetch(missing, report)
+                self._arxiv_backoff.succeeded()
             except TransientError as exc:
                 report.errors.append(f"arxiv:{type(exc).__name__}")
-                log.warning("arxiv_unavailable", paper_ids=missing, error=exc)
+                retry_in = self._arxiv_backoff.failed(now)
+                log.warning(
+                    "arxiv_unavailable", paper_ids=missing, error=exc, retry_in=round(retry_in, 1)
+                )
                 fetched = {}
             self._store.cache_papers(fetched.values())
             papers.update(fetched)
         for item in queue:
+            if self._should_stop():
+                return
             if any(r.arxiv_id not in papers and r.arxiv_id not in unknown for r in item.refs):
                 report.waiting += 1
                 continue
@@ -270,7 +327,7 @@ class Engine:
                 self._give_up(item, f"rejected_{exc.status}", report, error=exc)
             except TransientError as exc:
                 report.errors.append(f"post:{type(exc).__name__}")
-                log.warning("post_failed", status_id=item.status.id, error=exc, will_retry=True)
+                self._mastodon_failed(exc, "post_failed", status_id=item.status.id)
                 return
 
     def _fetch(self, ids: list[str], report: CycleReport) -> tuple[dict[str, Paper], set[str]]:
@@ -333,6 +390,15 @@ class Engine:
                 found[paper.arxiv_id] = tldr
         return found
 
+    def _prune_now_and_then(self, now: float) -> None:
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY_SECONDS:
+            return
+        self._pruned_at = now
+        cutoff = self._now() - timedelta(days=self._config.retention_days)
+        removed = self._store.prune(cutoff)
+        if any(removed.values()):
+            log.info("state_pruned", older_than=cutoff.isoformat(), **removed)
+
     def _expire(self, queue: Iterable[PendingStatus], report: CycleReport) -> list[PendingStatus]:
         horizon = self._now() - timedelta(hours=self._config.pending_hours)
         kept = []
@@ -374,6 +440,8 @@ class Engine:
         for position, composed in enumerate(posts):
             if position < len(reply_ids):
                 continue  # posted before a crash or an error; carry on after it
+            if self._should_stop():
+                return  # the rest of the thread follows on the next start
             ref = refs[composed.paper_id]
             parent = reply_ids[-1] if reply_ids else status.id
             post = Post(

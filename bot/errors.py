@@ -10,7 +10,11 @@ class TransientError(BotError):
 
 
 class RateLimitedError(TransientError):
-    """The server asked us to slow down."""
+    """The server asked us to slow down; ``retry_in`` is when it said we may again, if it did."""
+
+    def __init__(self, message: str, retry_in: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_in = retry_in
 
 
 class RejectedError(BotError):

@@ -7,6 +7,7 @@ hours) and a request timeout.
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from mastodon import (
 from bot import __version__
 from bot.errors import AuthError, RateLimitedError, RejectedError, TransientError
 from bot.models import VISIBILITIES, Account, Post, ServerLimits, Status, Visibility
+from bot.pacing import RateLimit
 
 PAGE_LIMIT = 40
 TAGS_PER_REQUEST = 5
@@ -50,19 +52,29 @@ class MastodonGateway:
     def close(self) -> None:
         self._api.session.close()
 
-    @property
-    def rate_limit_remaining(self) -> int:
-        return int(self._api.ratelimit_remaining)
+    def rate_limit(self) -> RateLimit | None:
+        """What the last X-RateLimit-* headers said; None when the server sends none."""
+        if self._api.ratelimit_lastcall is None:
+            return None
+        reset = self._api.ratelimit_reset
+        reset_in = max(float(reset) - time.time(), 0.0) if reset is not None else 0.0
+        return RateLimit(
+            int(self._api.ratelimit_limit), int(self._api.ratelimit_remaining), reset_in
+        )
+
+    def _retry_in(self) -> float | None:
+        reset = self._api.ratelimit_reset
+        return max(float(reset) - time.time(), 0.0) if reset is not None else None
 
     def me(self) -> Account:
         """The account the token belongs to (proves the token works)."""
-        with _translated("verify the access token"):
+        with _translated(self, "verify the access token"):
             data = self._api.account_verify_credentials()
         return _account(data)
 
     def server_limits(self) -> ServerLimits:
         """The server's post length and URL weight; stock Mastodon's when it does not say."""
-        with _translated("read the server's limits"):
+        with _translated(self, "read the server's limits"):
             data = self._api.instance_v2()
         statuses = _get(_get(data, "configuration"), "statuses")
         try:
@@ -87,7 +99,7 @@ class MastodonGateway:
         path = "tag/" + quote(tags[0], safe="")
         if len(tags) > 1:
             path += "?" + "&".join("any[]=" + quote(t, safe="") for t in tags[1:])
-        with _translated(f"read #{tags[0]}"), warnings.catch_warnings():
+        with _translated(self, f"read #{tags[0]}"), warnings.catch_warnings():
             # Mastodon.py warns when the instance says the feed needs a login; we see [] then.
             warnings.simplefilter("ignore")
             page = self._api.timeline(path, min_id=min_id, limit=limit)
@@ -100,7 +112,7 @@ class MastodonGateway:
 
     def replies_by(self, account_id: str, parent_id: str) -> list[str]:
         """Ids of the statuses ``account_id`` posted in reply to ``parent_id`` (from its context)."""
-        with _translated("read a thread"):
+        with _translated(self, "read a thread"):
             context = self._api.status_context(parent_id)
         return [
             str(s["id"])
@@ -111,7 +123,7 @@ class MastodonGateway:
 
     def post(self, post: Post) -> str:
         """Publish; returns the new status's id. Safe to repeat with the same idempotency key."""
-        with _translated("post a reply"):
+        with _translated(self, "post a reply"):
             data = self._api.status_post(
                 post.text,
                 in_reply_to_id=post.in_reply_to_id,
@@ -124,7 +136,7 @@ class MastodonGateway:
 
 
 @contextmanager
-def _translated(action: str) -> Iterator[None]:
+def _translated(gateway: MastodonGateway, action: str) -> Iterator[None]:
     try:
         yield
     except MastodonUnauthorizedError as exc:
@@ -132,7 +144,9 @@ def _translated(action: str) -> Iterator[None]:
     except MastodonNotFoundError as exc:
         raise RejectedError(f"not found when trying to {action}", 404) from exc
     except MastodonRatelimitError as exc:
-        raise RateLimitedError(f"rate limited when trying to {action}") from exc
+        raise RateLimitedError(
+            f"rate limited when trying to {action}", gateway._retry_in()
+        ) from exc
     except MastodonServerError as exc:
         raise TransientError(f"server error when trying to {action}: {_status(exc)}") from exc
     except MastodonNetworkError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -19,6 +19,8 @@ from bot.errors import StateError
 from bot.models import Account, Paper, PaperRef, PendingStatus, Status
 
 SCHEMA_VERSION = 1
+MIGRATIONS: Mapping[int, Sequence[str]] = {}
+"""Statements that bring a database from version ``n - 1`` to ``n``, run in one transaction."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS cursors (
@@ -54,7 +56,14 @@ class Store:
         self._db = connection
 
     @classmethod
-    def open(cls, path: Path, busy_timeout: float = 5.0) -> Store:
+    def open(
+        cls,
+        path: Path,
+        busy_timeout: float = 5.0,
+        *,
+        target: int = SCHEMA_VERSION,
+        migrations: Mapping[int, Sequence[str]] | None = None,
+    ) -> Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(
@@ -64,7 +73,7 @@ class Store:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
             store = cls(db)
-            store._migrate()
+            store._migrate(target, migrations)
         except (OSError, sqlite3.Error) as exc:
             raise StateError(f"cannot use the state database {path}: {exc}") from exc
         return store
@@ -82,21 +91,33 @@ class Store:
             raise
         self._db.execute("COMMIT")
 
-    def _migrate(self) -> None:
+    def _migrate(
+        self, target: int = SCHEMA_VERSION, migrations: Mapping[int, Sequence[str]] | None = None
+    ) -> None:
+        """Create a new database at ``target``, or bring an older one up to it, atomically."""
+        steps = MIGRATIONS if migrations is None else migrations
         with self._transaction() as db:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
             row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            version = int(row[0]) if row else 0
-            if version > SCHEMA_VERSION:
+            version = int(row[0]) if row else None
+            if version is not None and version > target:
                 raise StateError(
                     f"the state database has schema {version}, newer than this bot's "
-                    f"{SCHEMA_VERSION}: upgrade the bot or use another BOT_DATA_DIR"
+                    f"{target}: upgrade the bot or use another BOT_DATA_DIR"
                 )
+            if version is None:  # a new database: the current schema at once
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+            else:
+                for step in range(version + 1, target + 1):
+                    for statement in steps.get(step, ()):
+                        db.execute(statement)
             db.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),),
+                (str(target),),
             )
 
     # --- cursors and the queue -------------------------------------------------------------
@@ -268,6 +289,26 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (arxiv_id, version, model, tldr, verdict, _now()),
             )
+
+    # --- retention ----------------------------------------------------------------------------
+
+    def prune(self, older_than: datetime) -> dict[str, int]:
+        """Forget answered statuses, their replies, cached papers and TL;DRs older than this.
+
+        Cursors, the queue and open intents are never pruned.
+        """
+        cutoff = older_than.isoformat()
+        removed: dict[str, int] = {}
+        with self._transaction() as db:
+            for table, column, keep in (
+                ("answered", "answered_at", ""),
+                ("replies", "posted_at", " AND status_id NOT IN (SELECT status_id FROM pending)"),
+                ("papers", "fetched_at", ""),
+                ("tldrs", "made_at", ""),
+            ):
+                sql = f"DELETE FROM {table} WHERE {column} < ?{keep}"  # noqa: S608 -- fixed names
+                removed[table] = db.execute(sql, (cutoff,)).rowcount
+        return removed
 
     # --- health ----------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -106,3 +106,40 @@ def test_a_locked_database_is_reported(tmp_path: Path) -> None:
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_old_records_are_pruned_but_not_what_is_still_in_flight(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "s.sqlite3")
+    store.record_page("tags:a", "10", [pending("1", "1706.03762"), pending("2", "2504.18412")])
+    store.record_reply("1", 0, "1706.03762", "901")
+    store.finish("1", "answered", ["1706.03762"])
+    store.record_reply("2", 0, "2504.18412", "902")  # "2" is still waiting for its second post
+    store.cache_papers([Paper("1706.03762", 7, "T", ("A",), "Abs.", "cs.CL", NOW, NOW)])
+    removed = store.prune(datetime.now(UTC) + timedelta(days=1))
+    assert removed == {"answered": 1, "replies": 1, "papers": 1, "tldrs": 0}
+    assert store.reply_ids("2") == ["902"]
+    assert store.cursor("tags:a") == "10"
+    assert [p.status.id for p in store.pending()] == ["2"]
+    assert store.prune(datetime.now(UTC) - timedelta(days=1)) == {
+        "answered": 0, "replies": 0, "papers": 0, "tldrs": 0,
+    }  # fmt: skip
+
+
+def test_an_older_schema_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    store = Store.open(path)
+    store.record_page("tags:a", "10", [])
+    store.close()
+    migrations = {2: ("ALTER TABLE cursors ADD COLUMN note TEXT DEFAULT 'kept'",)}
+    store = Store.open(path, target=2, migrations=migrations)
+    assert store.cursor("tags:a") == "10"
+    assert store.meta("schema_version") == "2"
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT note FROM cursors").fetchone() == ("kept",)
+
+
+def test_the_database_runs_in_wal_mode(tmp_path: Path) -> None:
+    Store.open(tmp_path / "state.sqlite3").close()
+    with sqlite3.connect(tmp_path / "state.sqlite3") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)

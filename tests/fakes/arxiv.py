@@ -168,6 +168,8 @@ class FakeArxiv(LoopbackServer):
     def __init__(self, papers: Iterable[PaperRecord] = ALL, legacy: bool = False) -> None:
         self.papers = {p.arxiv_id: p for p in papers}
         self.legacy = legacy
+        self.refused: set[str] = set()
+        """Well-formed ids this server answers with HTTP 400 anyway, failing their whole batch."""
         super().__init__(self._handle)
 
     @property
@@ -187,7 +189,7 @@ class FakeArxiv(LoopbackServer):
             return Response(404, b"not found", "text/plain")
         ids = [i for i in request.query.get("id_list", [""])[0].split(",") if i]
         for arxiv_id in ids:
-            if _WELL_FORMED.fullmatch(arxiv_id) is None:
+            if _WELL_FORMED.fullmatch(arxiv_id) is None or arxiv_id in self.refused:
                 return Response(400, error_feed(arxiv_id), ATOM)
         found = []
         for arxiv_id in reversed(ids):

@@ -12,6 +12,7 @@ import html
 import re
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import regex
@@ -69,7 +70,20 @@ class FakeMastodon(LoopbackServer):
         self.statuses: dict[int, StatusRecord] = {}
         self.keys: dict[tuple[str, str], int] = {}
         self.bot = self.add_account(bot_username, bot=True)
+        self.rate_limit: tuple[int, int, float] | None = None
+        """(limit, remaining, seconds to reset): sent as X-RateLimit-* headers when set."""
         super().__init__(self._handle)
+
+    def rate_limit_headers(self) -> dict[str, str]:
+        if self.rate_limit is None:
+            return {}
+        limit, remaining, reset_in = self.rate_limit
+        reset = datetime.now(UTC) + timedelta(seconds=reset_in)
+        return {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": reset.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        }
 
     # --- test set-up and inspection --------------------------------------------------------
 
@@ -144,6 +158,11 @@ class FakeMastodon(LoopbackServer):
         return request.headers.get("authorization") == f"Bearer {self.token}"
 
     def _handle(self, request: Request) -> Response:
+        response = self._route(request)
+        response.headers.update(self.rate_limit_headers())
+        return response
+
+    def _route(self, request: Request) -> Response:
         path = request.path.rstrip("/")  # Rails routes ignore a trailing slash
         if path == "/api/v1/accounts/verify_credentials":
             if not self._authorised(request):

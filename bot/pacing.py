@@ -1,0 +1,102 @@
+"""Staying inside the APIs' limits: backoff after failures, the paged-request budget (pure).
+
+Nothing here sleeps: each answers *when* the next attempt may be made, and the scheduler's
+next cycles simply skip what is not yet due. So a long wait never blocks the scheduler.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+WINDOW_SECONDS = 15 * 60
+PAGED_LIMIT = 300
+"""Mastodon: requests carrying min_id/max_id/since_id, per user per 15 minutes."""
+BUDGET_SHARE = 0.8
+TAGS_PER_REQUEST = 5
+
+
+class Backoff:
+    """Exponential backoff with full jitter and a cap, on an injected clock.
+
+    ``failed(now)`` returns the delay chosen; ``ready(now)`` says whether the next attempt is
+    due; ``succeeded()`` resets it; ``hold_until(when)`` honours a server's explicit reset time.
+    """
+
+    def __init__(self, base: float, cap: float, rng: random.Random | None = None) -> None:
+        self.base = base
+        self.cap = max(cap, base)
+        self._rng = rng or random.Random()  # noqa: S311 -- jitter, not secrets
+        self.failures = 0
+        self.next_at = float("-inf")
+
+    def ready(self, now: float) -> bool:
+        return now >= self.next_at
+
+    def failed(self, now: float) -> float:
+        self.failures += 1
+        ceiling = min(self.cap, self.base * 2.0 ** (self.failures - 1))
+        delay = ceiling * (0.5 + self._rng.random() / 2)
+        self.next_at = now + delay
+        return delay
+
+    def hold_until(self, when: float) -> None:
+        self.failures += 1
+        self.next_at = max(self.next_at, when)
+
+    def succeeded(self) -> None:
+        self.failures = 0
+        self.next_at = float("-inf")
+
+
+def requests_per_cycle(hashtags: int, mentions: bool) -> int:
+    """Paged requests one quiet cycle makes: one per 5 hashtags, plus one for mentions."""
+    return math.ceil(hashtags / TAGS_PER_REQUEST) + (1 if mentions else 0)
+
+
+def paged_requests_per_window(interval: float, hashtags: int, mentions: bool) -> float:
+    return WINDOW_SECONDS / interval * requests_per_cycle(hashtags, mentions)
+
+
+def smallest_interval(hashtags: int, mentions: bool, share: float = BUDGET_SHARE) -> float:
+    """The shortest poll interval whose paged requests stay within ``share`` of the limit."""
+    return WINDOW_SECONDS * requests_per_cycle(hashtags, mentions) / (PAGED_LIMIT * share)
+
+
+def budget_warning(interval: float, hashtags: int, mentions: bool) -> str | None:
+    """One line for the operator when the configured polling would use over 80 % of the budget."""
+    used = paged_requests_per_window(interval, hashtags, mentions)
+    if used <= PAGED_LIMIT * BUDGET_SHARE:
+        return None
+    return (
+        f"BOT_POLL_INTERVAL={interval:g} with {hashtags} hashtag(s)"
+        f"{' and mentions' if mentions else ''} makes {used:.0f} paged requests per 15 min, "
+        f"over {BUDGET_SHARE:.0%} of Mastodon's {PAGED_LIMIT}; the smallest interval that fits "
+        f"is {math.ceil(smallest_interval(hashtags, mentions))} s"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """What the server's last ``X-RateLimit-*`` headers said."""
+
+    limit: int
+    remaining: int
+    reset_in: float
+
+
+def stretched_gap(rate: RateLimit | None, per_cycle: int, interval: float) -> float:
+    """The gap to keep between polls so the remaining budget lasts until it resets.
+
+    Above a fifth of the limit, polls run as configured. Below it, the requests left (less a
+    reserve for posting) are spread over the time until the reset, never closer than the
+    configured interval. No headers (a server or fake without them): as configured.
+    """
+    if rate is None or rate.limit <= 0 or rate.remaining >= rate.limit / 5:
+        return interval
+    reserve = max(rate.limit // 20, 1)
+    polls_left = (rate.remaining - reserve) // max(per_cycle, 1)
+    if polls_left <= 0:
+        return max(interval, rate.reset_in)
+    return max(interval, rate.reset_in / polls_left)

@@ -1,0 +1,296 @@
+"""Faults and limits: backoff, 429s, the paged-request budget, batch isolation, shutdown."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator, MutableMapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import build_arxiv, build_mastodon
+from bot.config import Settings
+from bot.engine import Engine, EngineConfig, tag_groups
+from bot.pacing import Backoff, RateLimit, budget_warning, smallest_interval, stretched_gap
+from bot.store import Store
+from tests.conftest import hashtag, link, post_html
+from tests.fakes.arxiv import FakeArxiv
+from tests.fakes.http import Response
+from tests.fakes.mastodon import FakeMastodon
+from tests.test_cli import COMMAND, arxiv_bot, clean_env
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@contextmanager
+def engine_with_clock(settings: Settings, clock: Clock) -> Iterator[Engine]:
+    """The real adapters and store, with time under the test's control."""
+    store = Store.open(settings.state_path)
+    mastodon, arxiv = build_mastodon(settings), build_arxiv(settings)
+    engine = Engine(
+        store,
+        mastodon,
+        arxiv,
+        EngineConfig(
+            tag_groups=tag_groups(settings.bot_hashtags),
+            poll_interval=settings.bot_poll_interval,
+            retry_base_seconds=settings.bot_retry_base_seconds,
+            retry_max_seconds=settings.bot_retry_max_seconds,
+        ),
+        monotonic=clock,
+    )
+    try:
+        engine.start()
+        yield engine
+    finally:
+        mastodon.close()
+        arxiv.close()
+        store.close()
+
+
+def add_post(mastodon: FakeMastodon, arxiv_id: str = "1706.03762") -> int:
+    author = mastodon.add_account("alice")
+    body = post_html(link(f"https://arxiv.org/abs/{arxiv_id}"), hashtag("arxiv"))
+    return mastodon.add_status(author, body, tags=("arxiv",))
+
+
+def tag_requests(mastodon: FakeMastodon) -> int:
+    return mastodon.count("GET", "/api/v1/timelines/tag/")
+
+
+# --- pure pacing ---------------------------------------------------------------------------
+
+
+def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
+    backoff = Backoff(10, 100, random.Random(7))
+    delays = [backoff.failed(0) for _ in range(6)]
+    ceilings = [10, 20, 40, 80, 100, 100]
+    for delay, ceiling in zip(delays, ceilings, strict=True):
+        assert ceiling / 2 <= delay <= ceiling
+    assert not backoff.ready(delays[-1] - 0.1)
+    assert backoff.ready(delays[-1])
+    backoff.succeeded()
+    assert backoff.ready(0)
+    assert backoff.failed(0) <= 10
+
+
+def test_budget_warning_names_the_smallest_interval_that_fits() -> None:
+    assert budget_warning(60, 1, mentions=True) is None
+    # 10 tags -> 2 requests, plus mentions -> 3 a cycle; every 30 s that is 90 per 15 min.
+    assert budget_warning(30, 10, mentions=True) is None
+    warning = budget_warning(5, 10, mentions=True)
+    assert warning is not None
+    assert "540 paged requests per 15 min" in warning
+    assert "the smallest interval that fits is 12 s" in warning
+    assert smallest_interval(10, mentions=True) == 11.25
+
+
+@pytest.mark.parametrize(
+    ("rate", "expected"),
+    [
+        (None, 10),
+        (RateLimit(300, 200, 600), 10),
+        (RateLimit(300, 45, 600), 600 / 30),
+        (RateLimit(300, 20, 600), 600 / 5),
+        (RateLimit(300, 10, 600), 600),
+        (RateLimit(300, 40, 1), 10),
+    ],
+)
+def test_polls_are_stretched_only_when_the_budget_runs_low(
+    rate: RateLimit | None, expected: float
+) -> None:
+    assert stretched_gap(rate, 1, 10) == pytest.approx(expected)
+
+
+# --- against the fakes ---------------------------------------------------------------------
+
+
+def test_a_server_without_rate_limit_headers_is_polled_as_configured(
+    mastodon: FakeMastodon, make_settings: Callable[..., Settings]
+) -> None:
+    clock = Clock()
+    with engine_with_clock(make_settings(BOT_POLL_INTERVAL="60"), clock) as engine:
+        before = tag_requests(mastodon)
+        for _ in range(5):
+            engine.run_cycle()
+            clock.now += 60
+    assert tag_requests(mastodon) - before == 5
+
+
+def test_low_remaining_budget_stretches_polling_so_no_429_is_provoked(
+    mastodon: FakeMastodon,
+    make_settings: Callable[..., Settings],
+    captured_logs: list[MutableMapping[str, Any]],
+) -> None:
+    clock = Clock()
+    mastodon.rate_limit = (300, 40, 600)  # 40 left for the next 10 minutes
+    with engine_with_clock(make_settings(BOT_POLL_INTERVAL="5"), clock) as engine:
+        engine.run_cycle()  # first start: reads where the timeline is
+        before = tag_requests(mastodon)
+        for _ in range(24):  # two minutes of cycles
+            engine.run_cycle()
+            clock.now += 5
+    polls = tag_requests(mastodon) - before
+    # (40 - 15 reserve) polls over 600 s -> one every 24 s: about 5 in two minutes, not 24.
+    assert 4 <= polls <= 6
+    assert any(e["event"] == "polling_stretched" for e in captured_logs)
+
+
+def test_a_429_is_honoured_until_its_reset_without_blocking(
+    mastodon: FakeMastodon, make_settings: Callable[..., Settings]
+) -> None:
+    clock = Clock()
+    with engine_with_clock(make_settings(BOT_RETRY_BASE_SECONDS="5"), clock) as engine:
+        engine.run_cycle()
+        add_post(mastodon)
+        mastodon.rate_limit = (300, 0, 3600)
+        mastodon.fail(
+            "GET",
+            "/api/v1/timelines/tag/",
+            Response.json({"error": "Too many requests"}, 429, mastodon.rate_limit_headers()),
+        )
+        started = time.monotonic()
+        engine.run_cycle()
+        assert time.monotonic() - started < 2, "the bot does not sleep on a 429"
+        mastodon.rate_limit = None
+        before = tag_requests(mastodon)
+        clock.now += 1800
+        engine.run_cycle()
+        assert tag_requests(mastodon) == before, "still inside the server's reset time"
+        clock.now += 1801
+        engine.run_cycle()
+    assert tag_requests(mastodon) == before + 1
+    assert len(mastodon.posted()) == 1
+
+
+def test_server_errors_back_off_exponentially_then_recover(
+    mastodon: FakeMastodon, make_settings: Callable[..., Settings]
+) -> None:
+    clock = Clock()
+    with engine_with_clock(
+        make_settings(BOT_RETRY_BASE_SECONDS="10", BOT_RETRY_MAX_SECONDS="40"), clock
+    ) as engine:
+        engine.run_cycle()
+        add_post(mastodon)
+        mastodon.fail(
+            "GET", "/api/v1/timelines/tag/", Response.json({"error": "bad gateway"}, 502), times=3
+        )
+        attempts = []
+        for _ in range(40):  # 200 s of 5-second cycles
+            before = tag_requests(mastodon)
+            engine.run_cycle()
+            if tag_requests(mastodon) > before:
+                attempts.append(clock.now)
+            clock.now += 5
+    gaps = [b - a for a, b in itertools.pairwise(attempts)]
+    assert len(attempts) >= 4
+    assert 5 <= gaps[0] <= 10, gaps
+    assert 10 <= gaps[1] <= 25, gaps
+    assert 20 <= gaps[2] <= 45, gaps
+    assert len(mastodon.posted()) == 1, "answered once the server recovered"
+
+
+def test_arxiv_errors_back_off_and_statuses_wait(
+    mastodon: FakeMastodon, arxiv_server: FakeArxiv, make_settings: Callable[..., Settings]
+) -> None:
+    clock = Clock()
+    with engine_with_clock(make_settings(BOT_RETRY_BASE_SECONDS="30"), clock) as engine:
+        engine.run_cycle()
+        add_post(mastodon)
+        arxiv_server.fail("GET", "/api/query", Response(502, b"", "text/plain"))
+        engine.run_cycle()
+        engine.run_cycle()
+        assert len(arxiv_server.requests) == 1, "backing off, not hammering"
+        clock.now += 31
+        report = engine.run_cycle()
+    assert report.replied == 1
+    assert len(arxiv_server.requests) == 2
+
+
+def test_a_refused_batch_is_split_to_isolate_the_id(
+    mastodon: FakeMastodon, arxiv_server: FakeArxiv, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings()
+    clock = Clock()
+    with engine_with_clock(settings, clock) as engine:
+        engine.run_cycle()
+        good = [add_post(mastodon, i) for i in ("1706.03762", "hep-th/9711200", "2504.18412")]
+        bad = add_post(mastodon, "2101.00042")
+        arxiv_server.refused.add("2101.00042")
+        report = engine.run_cycle()
+    assert report.replied == 3
+    assert report.dropped == 1
+    assert sorted(r.in_reply_to_id or 0 for r in mastodon.posted()) == good
+    assert mastodon.replies_to(bad) == []
+    assert [len(ids) for ids in arxiv_server.id_lists()] == [4, 2, 2, 1, 1]
+
+
+def test_sigterm_ends_a_long_cycle_at_the_next_step_and_nothing_is_lost(
+    mastodon: FakeMastodon, bot_env: dict[str, str], tmp_path: Path
+) -> None:
+    assert arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path).returncode == 0
+    statuses = [add_post(mastodon) for _ in range(20)]
+    mastodon.fail("POST", "/api/v1/statuses", None, times=20, delay=0.5)  # 10 s of posting
+    process = subprocess.Popen(
+        [COMMAND, "run"], env=clean_env(bot_env), cwd=tmp_path,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while not mastodon.posted() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=15)
+        took = time.monotonic() - signalled
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert took < 3, f"stopped {took:.1f} s after SIGTERM"
+    assert '"step_finished": true' in stderr
+    posted = len(mastodon.posted())
+    assert 0 < posted < 20, "it stopped in the middle"
+    mastodon.faults.clear()
+    assert arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path).returncode == 0
+    assert sorted(r.in_reply_to_id or 0 for r in mastodon.posted()) == statuses
+
+
+def test_the_start_warns_when_polling_would_exceed_the_budget(
+    bot_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**bot_env, "BOT_POLL_INTERVAL": "2", "BOT_HASHTAGS": "a,b,c,d,e,f"}
+    result = arxiv_bot("run", "--once", env=env, cwd=tmp_path)
+    assert result.returncode == 0
+    [line] = [x for x in result.stderr.splitlines() if "request_budget" in x]
+    assert "the smallest interval that fits is 8 s" in line
+
+
+def test_a_locked_state_database_stops_the_start_with_a_clear_message(
+    bot_env: dict[str, str], tmp_path: Path
+) -> None:
+    import sqlite3
+
+    assert arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path).returncode == 0
+    holder = sqlite3.connect(Path(bot_env["BOT_DATA_DIR"]) / "state.sqlite3", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 1
+    assert "cannot use the state database" in result.stderr
+    assert "locked" in result.stderr
+    assert "Traceback" not in result.stderr
