@@ -16,7 +16,7 @@ import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.arxiv_client import ArxivGateway
+from bot.arxiv_client import ArxivGateway, RequestGate
 from bot.config import ReplySettings, Settings
 from bot.engine import Engine, EngineConfig, tag_groups
 from bot.errors import AuthError
@@ -29,18 +29,22 @@ from bot.store import Store
 log = structlog.get_logger()
 EXIT_OK, EXIT_FAILED, EXIT_SETTINGS, EXIT_AUTH = 0, 1, 2, 3
 STOP_GRACE_SECONDS = 8.0
+ARXIV_LAST_REQUEST = "arxiv_last_request"
 
 
 def setup_logging(settings: ReplySettings) -> None:
     configure_logging(level=settings.log_level, fmt=settings.log_format, secrets=settings.secrets)
 
 
-def build_arxiv(settings: ReplySettings) -> ArxivGateway:
-    return ArxivGateway(
-        api_url=settings.arxiv_api_url,
-        delay_seconds=settings.arxiv_delay_seconds,
-        timeout=settings.arxiv_timeout,
+def build_arxiv(settings: ReplySettings, store: Store | None = None) -> ArxivGateway:
+    """The arXiv client; with a store, the gap between requests also holds across restarts."""
+    previous = store.meta(ARXIV_LAST_REQUEST) if store is not None else None
+    gate = RequestGate(
+        settings.arxiv_delay_seconds,
+        previous=float(previous) if previous else None,
+        on_request=(lambda at: store.set_meta(ARXIV_LAST_REQUEST, repr(at))) if store else None,
     )
+    return ArxivGateway(api_url=settings.arxiv_api_url, timeout=settings.arxiv_timeout, gate=gate)
 
 
 def build_llm(settings: ReplySettings) -> LlmGateway | None:
@@ -92,7 +96,7 @@ def built(settings: Settings, stop: threading.Event | None = None) -> Iterator[B
         engine=Engine(
             store,
             mastodon := build_mastodon(settings),
-            arxiv := build_arxiv(settings),
+            arxiv := build_arxiv(settings, store),
             EngineConfig(
                 tag_groups=tag_groups(settings.bot_hashtags),
                 reply_visibility=settings.bot_reply_visibility,
@@ -105,6 +109,7 @@ def built(settings: Settings, stop: threading.Event | None = None) -> Iterator[B
                 retry_base_seconds=settings.bot_retry_base_seconds,
                 retry_max_seconds=settings.bot_retry_max_seconds,
                 retention_days=settings.bot_retention_days,
+                verify_account=settings.mastodon_access_token is not None,
             ),
             should_stop=stop.is_set,
             llm=(llm := build_llm(settings)),
@@ -137,14 +142,15 @@ def run(settings: Settings, *, once: bool = False) -> int:
         )
         if warning is not None:
             log.warning("request_budget", message=warning)
-        try:
-            bot.engine.start(verify_account=settings.mastodon_access_token is not None)
-            if once:
-                bot.engine.run_cycle()
-                return EXIT_OK
-        except AuthError as exc:
-            log.error("auth_failed", error=exc, hint="check MASTODON_ACCESS_TOKEN and its scopes")
-            return EXIT_AUTH
+        if once:
+            try:
+                report = bot.engine.run_cycle()
+            except AuthError as exc:
+                log.error(
+                    "auth_failed", error=exc, hint="check MASTODON_ACCESS_TOKEN and its scopes"
+                )
+                return EXIT_AUTH
+            return EXIT_FAILED if any(e.startswith("start:") for e in report.errors) else EXIT_OK
         return _loop(bot.engine, settings.bot_poll_interval, stop)
 
 

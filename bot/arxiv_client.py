@@ -36,18 +36,30 @@ class NotAFeedError(requests.RequestException):
 
 
 class RequestGate:
-    """At most one request per ``interval`` seconds across every thread of the process."""
+    """At most one request per ``interval`` seconds across every thread of the process.
+
+    ``previous`` (a wall-clock time) is when the last process made its last request, so a
+    restart does not make one too early either; ``on_request`` hears each new one's time.
+    """
 
     def __init__(
         self,
         interval: float,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        *,
+        previous: float | None = None,
+        on_request: Callable[[float], None] | None = None,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.interval = interval
         self._clock = clock
         self._sleep = sleep
+        self._wall = wall
+        self._on_request = on_request
         self._last: float | None = None
+        if previous is not None:
+            self._last = clock() - max(wall() - previous, 0.0)
         self._lock = threading.Lock()
         self.started: list[float] = []
         """Start times of requests (clock values), for the benchmarks; the newest 1,000."""
@@ -61,6 +73,8 @@ class RequestGate:
                     self._sleep(wait)
             self._last = self._clock()
             self.started = [*self.started[-999:], self._last]
+            if self._on_request is not None:
+                self._on_request(self._wall())
             yield
 
 

@@ -86,6 +86,8 @@ class EngineConfig:
     retry_base_seconds: float = 30.0
     retry_max_seconds: float = 900.0
     retention_days: float = 30.0
+    verify_account: bool = True
+    """False only for a dry run without a token: then there is no account to verify."""
 
 
 @dataclass
@@ -139,10 +141,14 @@ class Engine:
         self._arxiv_backoff = Backoff(config.retry_base_seconds, config.retry_max_seconds)
         self._next_poll_at = float("-inf")
         self._pruned_at: float | None = None
+        self._started = False
 
-    def start(self, *, verify_account: bool = True) -> None:
-        """Learn who the bot is (so it never answers itself) and the server's post limits."""
-        if verify_account:
+    def start(self) -> None:
+        """Learn who the bot is (so it never answers itself) and the server's post limits.
+
+        Called by the first cycle if not before; a failure here is retried by the next cycle.
+        """
+        if self._config.verify_account:
             me = self._mastodon.me()
             self._own_id = me.id
             log.info("account_verified", account=me.acct, account_id=me.id, bot_flag=me.bot)
@@ -153,6 +159,7 @@ class Engine:
                     hint="tick 'This is an automated account' in the profile",
                 )
         self._refresh_limits()
+        self._started = True
 
     def _refresh_limits(self) -> None:
         try:
@@ -183,6 +190,13 @@ class Engine:
                 "mastodon_backing_off", retry_in=round(self._mastodon_backoff.next_at - now, 1)
             )
         else:
+            if not self._started:
+                try:
+                    self.start()
+                except TransientError as exc:
+                    self._mastodon_failed(exc, "start_failed")
+                    report.errors.append(f"start:{type(exc).__name__}")
+                    return report
             if self._limits_read_at is None or now - self._limits_read_at > LIMITS_REFRESH_SECONDS:
                 self._refresh_limits()
             if now >= self._next_poll_at:

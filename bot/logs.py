@@ -51,21 +51,29 @@ def configure_logging(
     else:
         renderers = [SecretRedactor(secrets)]
         renderers.append(structlog.dev.ConsoleRenderer(colors=out.isatty(), sort_keys=False))
-    processors: list[Processor] = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _exception_as_text,
-        *renderers,
     ]
     structlog.configure(
-        processors=processors,
+        processors=[*shared, *renderers],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=False,
     )
-    # Libraries log through the standard library; keep them quiet unless something is wrong.
-    logging.basicConfig(level=logging.WARNING, stream=out, force=True)
+    # Libraries log through the standard library: same format, and quiet unless it matters.
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderers],
+        )
+    )
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    # "skipped: maximum number of running instances reached" is how a long cycle looks.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 
 def _exception_as_text(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:

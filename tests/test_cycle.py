@@ -289,7 +289,6 @@ def test_dry_run_posts_nothing_and_says_what_it_would_post(
 ) -> None:
     settings = make_settings(BOT_DRY_RUN="true", MASTODON_ACCESS_TOKEN="")
     with built(settings) as bot:
-        bot.engine.start(verify_account=False)
         bot.engine.run_cycle()
         status = paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
         report = bot.engine.run_cycle()

@@ -9,6 +9,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +21,24 @@ from bot.engine import Engine, EngineConfig, tag_groups
 from bot.pacing import Backoff, RateLimit, budget_warning, smallest_interval, stretched_gap
 from bot.store import Store
 from tests.conftest import hashtag, link, post_html
-from tests.fakes.arxiv import FakeArxiv
+from tests.fakes.arxiv import RATE_EXCEEDED, FakeArxiv
 from tests.fakes.http import Response
 from tests.fakes.mastodon import FakeMastodon
 from tests.test_cli import COMMAND, arxiv_bot, clean_env
 
 
 class Clock:
+    """Both of the engine's clocks, moved by the test: monotonic seconds and the wall date."""
+
     def __init__(self) -> None:
         self.now = 1000.0
+        self.epoch = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
     def __call__(self) -> float:
         return self.now
+
+    def wall(self) -> datetime:
+        return self.epoch + timedelta(seconds=self.now - 1000.0)
 
 
 @contextmanager
@@ -48,8 +55,10 @@ def engine_with_clock(settings: Settings, clock: Clock) -> Iterator[Engine]:
             poll_interval=settings.bot_poll_interval,
             retry_base_seconds=settings.bot_retry_base_seconds,
             retry_max_seconds=settings.bot_retry_max_seconds,
+            pending_hours=settings.bot_pending_hours,
         ),
         monotonic=clock,
+        now=clock.wall,
     )
     try:
         engine.start()
@@ -294,3 +303,67 @@ def test_a_locked_state_database_stops_the_start_with_a_clear_message(
     assert "cannot use the state database" in result.stderr
     assert "locked" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_arxiv_gap_holds_across_restarts(
+    arxiv_server: FakeArxiv, make_settings: Callable[..., Settings]
+) -> None:
+    from bot.app import built
+
+    settings = make_settings(ARXIV_DELAY_SECONDS="0.5")
+    with built(settings) as bot:
+        bot.arxiv.fetch(["1706.03762"])
+    with built(settings) as bot:
+        bot.arxiv.fetch(["hep-th/9711200"])
+    first, second = (r.at for r in arxiv_server.requests)
+    assert second - first >= 0.49
+
+
+def test_mastodon_down_at_start_is_retried_not_a_crash_loop(
+    mastodon: FakeMastodon, bot_env: dict[str, str], tmp_path: Path
+) -> None:
+    assert arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path).returncode == 0
+    status = add_post(mastodon)
+    mastodon.fail(
+        "GET", "/api/v1/accounts/verify_credentials", Response.json({"error": "down"}, 503), times=3
+    )
+    process = subprocess.Popen(
+        [COMMAND, "run"], env=clean_env(bot_env), cwd=tmp_path,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while not mastodon.posted() and time.monotonic() < deadline:
+            assert process.poll() is None, "the bot exited instead of retrying"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=15)
+    finally:
+        process.kill()
+    assert [r.in_reply_to_id for r in mastodon.posted()] == [status]
+    assert stderr.count('"event": "start_failed"') == 3
+
+
+def test_statuses_wait_for_arxiv_up_to_the_pending_hours_then_are_dropped(
+    mastodon: FakeMastodon,
+    arxiv_server: FakeArxiv,
+    make_settings: Callable[..., Settings],
+    captured_logs: list[MutableMapping[str, Any]],
+) -> None:
+    clock = Clock()
+    settings = make_settings(BOT_PENDING_HOURS="2", BOT_RETRY_MAX_SECONDS="600")
+    with engine_with_clock(settings, clock) as engine:
+        engine.run_cycle()
+        status = add_post(mastodon)
+        arxiv_server.fail("GET", "/api/query", RATE_EXCEEDED, times=1000)
+        for _ in range(24):  # 2 hours of 5-minute cycles
+            report = engine.run_cycle()
+            clock.now += 300
+        assert report.waiting == 1
+        clock.now += 600
+        report = engine.run_cycle()
+    assert report.dropped == 1
+    assert mastodon.replies_to(status) == []
+    [dropped] = [e for e in captured_logs if e["event"] == "status_dropped"]
+    assert dropped["reason"] == "expired"
+    assert dropped["status_id"] == str(status)

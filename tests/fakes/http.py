@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -55,12 +56,28 @@ class Fault:
     """With ``response=None``: handle the request for real, then wait this long to answer."""
 
 
+@dataclass
+class Chaos:
+    """Random trouble on every matching request: errors, and timeouts that either never reach
+    the handler or reach it and then never answer in time."""
+
+    rng: random.Random
+    error_rate: float
+    timeout_rate: float
+    timeout_delay: float
+    error: Response
+    path_prefix: str = "/"
+    errors: int = 0
+    timeouts: int = 0
+
+
 class LoopbackServer:
     """Serves ``handle(request) -> Response`` on 127.0.0.1 at a free port until closed."""
 
     def __init__(self, handle: Callable[[Request], Response]) -> None:
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
+        self.chaos: Chaos | None = None
         self._lock = threading.Lock()
         outer = self
 
@@ -81,7 +98,7 @@ class LoopbackServer:
                 )
                 with outer._lock:
                     outer.requests.append(request)
-                    fault = outer._take_fault(request)
+                    fault = outer._take_fault(request) or outer._chaos_fault(request)
                 if fault is not None and fault.delay:
                     time.sleep(fault.delay)
                 if fault is not None and fault.response is not None:
@@ -127,6 +144,23 @@ class LoopbackServer:
     ) -> None:
         with self._lock:
             self.faults.append(Fault(method, path_prefix, response, times, delay, delay_after))
+
+    def _chaos_fault(self, request: Request) -> Fault | None:
+        chaos = self.chaos
+        if chaos is None or not request.path.startswith(chaos.path_prefix):
+            return None
+        roll = chaos.rng.random()
+        if roll < chaos.error_rate:
+            chaos.errors += 1
+            return Fault(request.method, "", chaos.error)
+        if roll < chaos.error_rate + chaos.timeout_rate:
+            chaos.timeouts += 1
+            if chaos.rng.random() < 0.5:
+                return Fault(
+                    request.method, "", Response(504, b"", "text/plain"), delay=chaos.timeout_delay
+                )
+            return Fault(request.method, "", None, delay_after=chaos.timeout_delay)
+        return None
 
     def _take_fault(self, request: Request) -> Fault | None:
         for fault in self.faults:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,6 +73,10 @@ class FakeMastodon(LoopbackServer):
         self.bot = self.add_account(bot_username, bot=True)
         self.rate_limit: tuple[int, int, float] | None = None
         """(limit, remaining, seconds to reset): sent as X-RateLimit-* headers when set."""
+        self.paged_limit: tuple[int, float] | None = None
+        """(requests, window seconds): enforce Mastodon's limit on paged requests, with 429s."""
+        self.throttled = 0
+        self._window: tuple[float, int] = (0.0, 0)
         super().__init__(self._handle)
 
     def rate_limit_headers(self) -> dict[str, str]:
@@ -158,6 +163,21 @@ class FakeMastodon(LoopbackServer):
         return request.headers.get("authorization") == f"Bearer {self.token}"
 
     def _handle(self, request: Request) -> Response:
+        if self.paged_limit is not None and {"min_id", "max_id", "since_id"} & set(request.query):
+            limit, window = self.paged_limit
+            with self._state_lock:
+                started, used = self._window
+                now = time.monotonic()
+                if now - started >= window:
+                    started, used = now, 0
+                used += 1
+                self._window = (started, used)
+                self.rate_limit = (limit, max(limit - used, 0), started + window - now)
+                if used > limit:
+                    self.throttled += 1
+                    return Response.json(
+                        {"error": "Too many requests"}, 429, self.rate_limit_headers()
+                    )
         response = self._route(request)
         response.headers.update(self.rate_limit_headers())
         return response
