@@ -110,6 +110,10 @@ def built(settings: Settings, stop: threading.Event | None = None) -> Iterator[B
                 retry_max_seconds=settings.bot_retry_max_seconds,
                 retention_days=settings.bot_retention_days,
                 verify_account=settings.mastodon_access_token is not None,
+                mentions=settings.mastodon_access_token is not None,
+                hashtag_policy=settings.bot_hashtag_policy,
+                max_replies_per_thread=settings.bot_max_replies_per_thread,
+                rate_per_account=settings.bot_rate_per_account,
             ),
             should_stop=stop.is_set,
             llm=(llm := build_llm(settings)),
@@ -138,7 +142,9 @@ def run(settings: Settings, *, once: bool = False) -> int:
             state=str(settings.state_path),
         )
         warning = budget_warning(
-            settings.bot_poll_interval, len(settings.bot_hashtags), mentions=False
+            settings.bot_poll_interval,
+            len(settings.bot_hashtags),
+            mentions=settings.mastodon_access_token is not None,
         )
         if warning is not None:
             log.warning("request_budget", message=warning)

@@ -11,15 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import regex
 
 from bot.latex import latex_to_text
-from bot.models import Paper, PaperRef, ServerLimits
+from bot.models import Paper, PaperRef, ReplyMode, ServerLimits
 from bot.summary import ELLIPSIS, normalise_space, sentences, summarise, truncate
-
-ReplyMode = Literal["summary", "abstract"]
 
 _URL = re.compile(r"https?://[^\s]+")
 _MENTION = re.compile(r"(?<![=/\w])@(\w+(?:[\w.-]*\w)?)@[\w.-]+\w")
@@ -209,15 +206,21 @@ def compose_thread(
     spoiler_text: str = "",
     mode: ReplyMode = "summary",
     tldrs: Mapping[str, str] | None = None,
+    already: Mapping[str, str] | None = None,
 ) -> list[ComposedPost]:
     """The posts answering one status, in order: per paper its post (and in ``abstract`` mode
-    its abstract). Only the first post mentions the person answered. A content warning is
-    copied onto every post and counts against its length."""
+    its abstract), or a pointer when ``already`` maps the paper to an earlier answer's URL.
+    Only the first post mentions the person answered. A content warning is copied onto every
+    post and counts against its length."""
     room = ServerLimits(
         limits.max_characters - grapheme_length(spoiler_text), limits.characters_reserved_per_url
     )
     posts: list[ComposedPost] = []
     for ref, paper in papers:
+        earlier = (already or {}).get(paper.arxiv_id)
+        if earlier:
+            posts.append(already_answered_post(paper, earlier, None if posts else mention))
+            continue
         posts.append(
             compose_paper_post(
                 paper, ref, room, None if posts else mention, (tldrs or {}).get(paper.arxiv_id)
@@ -226,3 +229,39 @@ def compose_thread(
         if mode == "abstract":
             posts.extend(abstract_posts(paper, room))
     return posts
+
+
+# --- the bot's own words ------------------------------------------------------------------------
+
+
+def help_text(mention: str) -> str:
+    return (
+        f"{mention} I summarise arXiv papers: mention me in a post that links one, or under "
+        "such a post. After my name: help; abstract (the whole abstract); stop (I never answer "
+        "you again); start (undo); delete (in reply to my answer)."
+    )
+
+
+def stop_confirmation(mention: str) -> str:
+    return (
+        f"{mention} Understood: I will not answer you again, not even under a hashtag I watch. "
+        "Mention me with \u201cstart\u201d if you change your mind."
+    )
+
+
+def start_confirmation(mention: str) -> str:
+    return f"{mention} Welcome back: I will answer your arXiv links again."
+
+
+def rate_notice(mention: str, per_hour: int) -> str:
+    return (
+        f"{mention} That is {per_hour} summaries for you this hour, my limit; I will skip the "
+        "rest for now. Thanks for reading so much!"
+    )
+
+
+def already_answered_post(paper: Paper, url: str, mention: str | None = None) -> ComposedPost:
+    """Instead of a repeat: a pointer to the bot's earlier summary in the same thread."""
+    lead = f"{mention} " if mention else ""
+    title = defuse(latex_to_text(paper.title)) or paper.arxiv_id
+    return ComposedPost(f"{lead}📄 {title}: summarised above, {url}", paper.arxiv_id)

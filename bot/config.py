@@ -104,7 +104,7 @@ class Settings(ReplySettings):
     mastodon_base_url: str
     mastodon_access_token: SecretStr | None = None
     mastodon_timeout: float = Field(default=15.0, gt=0, le=600)
-    bot_hashtags: Annotated[tuple[str, ...], NoDecode]
+    bot_hashtags: Annotated[tuple[str, ...], NoDecode] = ()
     bot_poll_interval: float = Field(default=60.0, gt=0, le=86400)
     bot_data_dir: Path = Path("./data")
     bot_dry_run: bool = False
@@ -113,6 +113,9 @@ class Settings(ReplySettings):
     bot_retry_base_seconds: float = Field(default=30.0, ge=0, le=3600)
     bot_retry_max_seconds: float = Field(default=900.0, ge=0, le=86400)
     bot_retention_days: float = Field(default=30.0, gt=0, le=3650)
+    bot_hashtag_policy: Literal["all", "followers"] = "all"
+    bot_max_replies_per_thread: int = Field(default=6, ge=1, le=100)
+    bot_rate_per_account: int = Field(default=10, ge=1, le=1000)
 
     @field_validator("mastodon_base_url")
     @classmethod
@@ -133,11 +136,9 @@ class Settings(ReplySettings):
                 raise ValueError(f"{raw.strip()!r} is not a hashtag (letters, digits and _ only)")
             if tag not in tags:
                 tags.append(tag)
-        if not tags:
-            raise ValueError("set at least one hashtag to watch, e.g. BOT_HASHTAGS=arxiv,papers")
         return tuple(tags)
 
-    @field_validator("bot_reply_visibility", mode="before")
+    @field_validator("bot_reply_visibility", "bot_hashtag_policy", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
@@ -153,6 +154,11 @@ class Settings(ReplySettings):
             raise ValueError(
                 "MASTODON_ACCESS_TOKEN: required unless BOT_DRY_RUN=true "
                 "(create one under Preferences > Development)"
+            )
+        if self.mastodon_access_token is None and not self.bot_hashtags:
+            raise ValueError(
+                "BOT_HASHTAGS: a dry run without a token cannot read mentions, so it needs "
+                "at least one hashtag to watch"
             )
         return self
 

@@ -12,6 +12,7 @@ carries the same idempotency key.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -20,7 +21,14 @@ from typing import Protocol
 import structlog
 
 from bot.arxiv_ids import papers_in_status
-from bot.compose import ReplyMode, compose_thread
+from bot.compose import (
+    ComposedPost,
+    compose_thread,
+    help_text,
+    rate_notice,
+    start_confirmation,
+    stop_confirmation,
+)
 from bot.errors import BotError, RateLimitedError, RejectedError, TransientError
 from bot.llm_client import TLDR_MAX_CHARACTERS
 from bot.models import (
@@ -29,18 +37,28 @@ from bot.models import (
     PaperRef,
     PendingStatus,
     Post,
+    ReplyMode,
+    RequestKind,
     ServerLimits,
     Status,
     Visibility,
 )
 from bot.pacing import Backoff, RateLimit, stretched_gap
 from bot.policy import (
+    HashtagPolicy,
+    MentionDecision,
     capped,
+    command_in,
+    hashtag_skip_reason,
     idempotency_key,
+    may_delete,
+    mention_decision,
     mention_for,
+    over_rate,
     reply_visibility,
-    skip_reason,
+    status_text,
     subject_of,
+    thread_room,
 )
 from bot.store import Store
 from bot.summary import acceptable_tldr
@@ -61,6 +79,11 @@ class MastodonPort(Protocol):
     def post(self, post: Post) -> str: ...
     def replies_by(self, account_id: str, parent_id: str) -> list[str]: ...
     def rate_limit(self) -> RateLimit | None: ...
+    def mention_page(self, min_id: str | None, limit: int = ...) -> list[tuple[str, Status]]: ...
+    def status(self, status_id: str) -> Status | None: ...
+    def thread(self, status_id: str) -> list[Status]: ...
+    def followers_among(self, account_ids: Sequence[str]) -> set[str]: ...
+    def delete(self, status_id: str) -> None: ...
 
 
 class ArxivPort(Protocol):
@@ -88,6 +111,11 @@ class EngineConfig:
     retention_days: float = 30.0
     verify_account: bool = True
     """False only for a dry run without a token: then there is no account to verify."""
+    mentions: bool = True
+    """Answer mentions too (needs a token)."""
+    hashtag_policy: HashtagPolicy = "all"
+    max_replies_per_thread: int = 6
+    rate_per_account: int = 10
 
 
 @dataclass
@@ -101,6 +129,40 @@ class CycleReport:
     dropped: int = 0
     arxiv_requests: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+MENTIONS = "mentions"
+
+
+class _PageRates:
+    """Per-account counts while one page is read: the last hour's answers from the store plus
+    this page's, and who already got a help text or a notice from this page."""
+
+    def __init__(self, store: Store, now: datetime) -> None:
+        self._store = store
+        self._since = now - timedelta(hours=1)
+        self._added: Counter[str] = Counter()
+        self._helped: set[str] = set()
+        self._noticed: set[str] = set()
+
+    def over(self, account_id: str, per_hour: int) -> bool:
+        answered = self._store.answers_since(account_id, self._since)
+        return over_rate(answered + self._added[account_id], per_hour)
+
+    def count(self, account_id: str) -> None:
+        self._added[account_id] += 1
+
+    def helped(self, account_id: str) -> bool:
+        return account_id in self._helped
+
+    def help(self, account_id: str) -> None:
+        self._helped.add(account_id)
+
+    def noticed(self, account_id: str) -> bool:
+        return account_id in self._noticed
+
+    def notice(self, account_id: str) -> None:
+        self._noticed.add(account_id)
 
 
 def tag_groups(hashtags: Sequence[str], per_request: int = 5) -> tuple[tuple[str, ...], ...]:
@@ -135,6 +197,7 @@ class Engine:
         self._monotonic = monotonic
         self._should_stop = should_stop
         self._own_id: str | None = None
+        self._own_username = ""
         self._limits = ServerLimits()
         self._limits_read_at: float | None = None
         self._mastodon_backoff = Backoff(config.retry_base_seconds, config.retry_max_seconds)
@@ -151,6 +214,7 @@ class Engine:
         if self._config.verify_account:
             me = self._mastodon.me()
             self._own_id = me.id
+            self._own_username = me.acct.split("@")[0]
             log.info("account_verified", account=me.acct, account_id=me.id, bot_flag=me.bot)
             if not me.bot:
                 log.warning(
@@ -222,18 +286,27 @@ class Engine:
     # --- reading -----------------------------------------------------------------------------
 
     def _poll_all(self, report: CycleReport, now: float) -> None:
-        for group in self._config.tag_groups:
+        sources: list[tuple[str, Callable[[], None]]] = [
+            (source_key(group), lambda group=group: self._poll(group, report))  # type: ignore[misc]
+            for group in self._config.tag_groups
+        ]
+        if self._config.mentions and self._own_id is not None:
+            sources.append((MENTIONS, lambda: self._poll_mentions(report)))
+        for source, poll in sources:
             if self._should_stop():
                 return
             try:
-                self._poll(group, report)
+                poll()
             except TransientError as exc:
                 report.errors.append(f"poll:{type(exc).__name__}")
-                self._mastodon_failed(exc, "poll_failed", source=source_key(group))
+                self._mastodon_failed(exc, "poll_failed", source=source)
                 return
+            except RejectedError as exc:  # e.g. a server without this endpoint: skip the source
+                report.errors.append(f"poll:{type(exc).__name__}")
+                log.warning("poll_refused", source=source, error=exc)
         self._mastodon_backoff.succeeded()
         interval = self._config.poll_interval
-        gap = stretched_gap(self._mastodon.rate_limit(), len(self._config.tag_groups), interval)
+        gap = stretched_gap(self._mastodon.rate_limit(), len(sources), interval)
         if gap > interval:
             # Due half an interval before the gap ends, so scheduler jitter costs no cycle.
             self._next_poll_at = now + gap - interval / 2
@@ -267,36 +340,168 @@ class Engine:
             if not page:
                 return
             report.seen += len(page)
+            followers = self._followers_in(page)
+            rates = _PageRates(self._store, self._now())
             # Pages come newest first; queue oldest first, so replies go out in that order.
-            wanted = [item for item in map(self._consider, reversed(page)) if item is not None]
+            wanted = [
+                item
+                for item in (self._consider(s, followers, rates) for s in reversed(page))
+                if item is not None
+            ]
             report.skipped += len(page) - len(wanted)
             cursor = page[0].id
             report.queued += self._store.record_page(source, cursor, wanted)
             if len(page) < PAGE_LIMIT:
                 return
 
-    def _consider(self, status: Status) -> PendingStatus | None:
-        subject = subject_of(status)
-        refs = papers_in_status(
-            subject.content,
-            self._today(),
-            card_url=subject.card_url,
-            bare_ids=self._config.bare_ids,
-        )
-        reason = skip_reason(subject, self._own_id, refs)
-        if reason is not None:
-            level = log.debug if reason == "no_arxiv_link" else log.info
-            level("status_skipped", status_id=subject.id, reason=reason)
+    def _followers_in(self, page: Sequence[Status]) -> set[str] | None:
+        if self._config.hashtag_policy != "followers":
             return None
+        authors = {subject_of(s).account.id for s in page if not subject_of(s).account.bot}
+        return self._mastodon.followers_among(sorted(authors))
+
+    def _refs(self, status: Status) -> list[PaperRef]:
+        return papers_in_status(
+            status.content, self._today(), card_url=status.card_url, bare_ids=self._config.bare_ids
+        )
+
+    def _capped(self, status: Status, refs: Sequence[PaperRef]) -> tuple[PaperRef, ...]:
         kept, dropped = capped(refs, self._config.max_papers_per_post)
         if dropped:
             log.info(
                 "papers_capped",
-                status_id=subject.id,
+                status_id=status.id,
                 paper_ids=[str(r) for r in kept],
                 ignored=[str(r) for r in dropped],
             )
-        return PendingStatus(subject, kept, self._now())
+        return kept
+
+    def _consider(
+        self, status: Status, followers: set[str] | None, rates: _PageRates
+    ) -> PendingStatus | None:
+        """A post under a watched hashtag: answer it only with every kind of consent."""
+        subject = subject_of(status)
+        refs = self._refs(subject)
+        reason = hashtag_skip_reason(
+            subject,
+            self._own_id,
+            refs,
+            stopped=self._store.is_stopped(subject.account.id),
+            policy=self._config.hashtag_policy,
+            follows_bot=None if followers is None else subject.account.id in followers,
+        )
+        if reason is None and rates.over(subject.account.id, self._config.rate_per_account):
+            reason = "rate_per_account"  # nobody asked here, so no notice either
+        if reason is not None:
+            level = log.debug if reason == "no_arxiv_link" else log.info
+            level("status_skipped", status_id=subject.id, reason=reason)
+            return None
+        rates.count(subject.account.id)
+        return PendingStatus(subject, self._capped(subject, refs), self._now())
+
+    def _poll_mentions(self, report: CycleReport) -> None:
+        cursor = self._store.cursor(MENTIONS)
+        if cursor is None:
+            newest = self._mastodon.mention_page(None, limit=1)
+            start = newest[0][0] if newest else "0"
+            self._store.record_page(MENTIONS, start, [])
+            log.info("source_started", source=MENTIONS, cursor=start)
+            return
+        for _ in range(MAX_PAGES_PER_CYCLE):
+            if self._should_stop():
+                return
+            page = self._mastodon.mention_page(cursor, limit=PAGE_LIMIT)
+            if not page:
+                return
+            report.seen += len(page)
+            stops: dict[str, bool] = {}
+            rates = _PageRates(self._store, self._now())
+            wanted = []
+            for _, status in reversed(page):
+                item = self._consider_mention(status, stops, rates)
+                if item is not None:
+                    wanted.append(item)
+            report.skipped += len(page) - len(wanted)
+            cursor = page[0][0]
+            report.queued += self._store.record_page(MENTIONS, cursor, wanted, stops=stops)
+            if len(page) < PAGE_LIMIT:
+                return
+
+    def _consider_mention(
+        self, mention: Status, stops: dict[str, bool], rates: _PageRates
+    ) -> PendingStatus | None:
+        """A mention is a request: answer it, run its command, or help, within the limits."""
+        asker = mention.account.id
+        stopped = stops.get(asker, self._store.is_stopped(asker))
+        refs = self._refs(mention)
+        command = command_in(status_text(mention.content), self._own_username)
+        decision = mention_decision(mention, self._own_id, refs, command, stopped=stopped)
+        facts = {"status_id": mention.id, "command": command}
+        if decision.action == "ignore":
+            log.info("mention_skipped", reason=decision.reason, **facts)
+            return None
+        mention_text = mention_for(mention)
+        if decision.action in ("stop", "start"):
+            stops[asker] = decision.action == "stop"
+            log.info("consent_changed", account_id=asker, stopped=stops[asker], **facts)
+            text = stop_confirmation if decision.action == "stop" else start_confirmation
+            return self._message(mention, "confirm", text(mention_text))
+        if decision.action == "delete":
+            self._delete_for(mention)
+            return None
+        subject_author = None
+        if decision.action == "answer_parent":
+            parent = self._mastodon.status(mention.in_reply_to_id or "")
+            refs = self._refs(parent) if parent is not None else []
+            subject_author = parent.account.id if parent is not None else None
+            if not refs:
+                decision = MentionDecision("help", "no_paper_in_parent")
+        if decision.action == "help":
+            since = self._now() - timedelta(days=1)
+            if self._store.notices_since(asker, "help", since) or rates.helped(asker):
+                log.info("mention_skipped", reason="help_sent_today", **facts)
+                return None
+            rates.help(asker)
+            return self._message(mention, "help", help_text(mention_text))
+        if rates.over(asker, self._config.rate_per_account):
+            since = self._now() - timedelta(hours=1)
+            if self._store.notices_since(asker, "notice", since) or rates.noticed(asker):
+                log.info("mention_skipped", reason="rate_per_account", **facts)
+                return None
+            rates.notice(asker)
+            return self._message(
+                mention, "notice", rate_notice(mention_text, self._config.rate_per_account)
+            )
+        rates.count(asker)
+        return PendingStatus(
+            mention,
+            self._capped(mention, refs),
+            self._now(),
+            kind="mention",
+            mode=decision.mode,
+            subject_author_id=subject_author,
+        )
+
+    def _message(self, status: Status, kind: RequestKind, text: str) -> PendingStatus:
+        return PendingStatus(status, (), self._now(), kind=kind, message=text)
+
+    def _delete_for(self, mention: Status) -> None:
+        target = mention.in_reply_to_id or ""
+        owner = self._store.reply_owner(target)
+        facts = {"status_id": mention.id, "reply_id": target}
+        if owner is None:
+            log.info("delete_refused", reason="not_a_reply_of_mine", **facts)
+            return
+        _, asker, subject_author = owner
+        if not may_delete(mention.account.id, asker, subject_author):
+            log.info("delete_refused", reason="not_asked_by_its_people", **facts)
+            return
+        if self._config.dry_run:
+            log.info("would_delete", **facts)
+            return
+        self._mastodon.delete(target)
+        self._store.forget_reply(target)
+        log.info("reply_deleted", **facts)
 
     def _today(self) -> date:
         return self._now().date()
@@ -332,7 +537,7 @@ class Engine:
                 report.waiting += 1
                 continue
             present = [(r, papers[r.arxiv_id]) for r in item.refs if r.arxiv_id in papers]
-            if not present:
+            if not present and item.message is None:
                 self._give_up(item, "no_such_paper", report)
                 continue
             try:
@@ -364,6 +569,21 @@ class Engine:
         if unknown:
             log.info("arxiv_unknown_ids", paper_ids=sorted(unknown))
         return found, unknown
+
+    def _thread_facts(self, item: PendingStatus) -> tuple[int, dict[str, str]]:
+        """Room left for the bot in this conversation, and papers it already summarised there."""
+        if self._own_id is None:
+            return self._config.max_replies_per_thread, {}
+        mine = [
+            s
+            for s in self._mastodon.thread(item.status.id)
+            if s.account.id == self._own_id and s.id not in item.posted_reply_ids
+        ]
+        already: dict[str, str] = {}
+        for status in mine:
+            for ref in papers_in_status(status.content, self._today()):
+                already.setdefault(ref.arxiv_id, status.url or status.id)
+        return thread_room(len(mine), self._config.max_replies_per_thread), already
 
     def _already_posted(self, status_id: str, position: int, parent: str) -> str | None:
         """After a crash or a lost answer: the reply the bot did post, found in the thread."""
@@ -427,7 +647,7 @@ class Engine:
         self, item: PendingStatus, outcome: str, report: CycleReport, error: Exception | None = None
     ) -> None:
         report.dropped += 1
-        self._store.finish(item.status.id, outcome, [r.arxiv_id for r in item.refs])
+        self._store.finish(item, outcome)
         log.warning(
             "status_dropped",
             status_id=item.status.id,
@@ -440,14 +660,22 @@ class Engine:
         self, item: PendingStatus, present: list[tuple[PaperRef, Paper]], report: CycleReport
     ) -> None:
         status = item.status
-        posts = compose_thread(
-            present,
-            self._limits,
-            mention_for(status),
-            status.spoiler_text,
-            self._config.reply_mode,
-            self._tldrs(present),
-        )
+        if item.message is not None:
+            posts = [ComposedPost(item.message, "")]
+        else:
+            room, already = self._thread_facts(item)
+            if room == 0:
+                self._give_up(item, "thread_cap", report)
+                return
+            posts = compose_thread(
+                present,
+                self._limits,
+                mention_for(status),
+                status.spoiler_text,
+                "abstract" if item.mode == "abstract" else self._config.reply_mode,
+                self._tldrs(present),
+                already,
+            )[: len(item.posted_reply_ids) + room]
         refs = {ref.arxiv_id: ref for ref, _ in present}
         visibility = reply_visibility(status.visibility, self._config.reply_visibility)
         reply_ids = list(item.posted_reply_ids)
@@ -456,13 +684,13 @@ class Engine:
                 continue  # posted before a crash or an error; carry on after it
             if self._should_stop():
                 return  # the rest of the thread follows on the next start
-            ref = refs[composed.paper_id]
+            ref = refs.get(composed.paper_id)
             parent = reply_ids[-1] if reply_ids else status.id
             post = Post(
                 text=composed.text,
                 visibility=visibility,
                 in_reply_to_id=parent,
-                idempotency_key=idempotency_key(status.id, position, [ref]),
+                idempotency_key=idempotency_key(status.id, position, [ref] if ref else []),
                 spoiler_text=status.spoiler_text,
                 language=status.language,
             )
@@ -474,7 +702,7 @@ class Engine:
                 log.info(
                     "would_post",
                     status_id=status.id,
-                    paper_id=str(ref),
+                    paper_id=str(ref) if ref else None,
                     visibility=visibility,
                     machine_written=composed.machine_written,
                     text=post.text,
@@ -482,15 +710,16 @@ class Engine:
             else:
                 self._store.record_intent(status.id, position, parent, post.idempotency_key)
                 reply_id = self._mastodon.post(post)
-            self._store.record_reply(status.id, position, ref.arxiv_id, reply_id)
+            self._store.record_reply(status.id, position, composed.paper_id, reply_id)
             reply_ids.append(reply_id)
             report.posts += 1
-        self._store.finish(status.id, "answered", [r.arxiv_id for r, _ in present])
+        self._store.finish(item, "answered")
         report.replied += 1
         log.info(
             "replied",
             status_id=status.id,
             status_url=status.url,
+            kind=item.kind,
             paper_ids=[str(r) for r, _ in present],
             reply_ids=reply_ids,
             visibility=visibility,

@@ -110,6 +110,65 @@ class MastodonGateway:
                 statuses.append(status)
         return statuses
 
+    def mention_page(self, min_id: str | None, limit: int = PAGE_LIMIT) -> list[tuple[str, Status]]:
+        """Mention notifications (id, status), newest first, including the ones Mastodon ≥ 4.3
+        filters by default (private mentions from accounts the bot does not follow)."""
+        params: dict[str, Any] = {
+            "types[]": ["mention"],
+            "limit": limit,
+            "include_filtered": "true",
+        }
+        if min_id is not None:
+            params["min_id"] = min_id
+        with _translated(self, "read mentions"):
+            # Mastodon.py's notifications() cannot pass include_filtered; its request method
+            # can, with all its error and rate-limit handling.
+            request = getattr(self._api, "_Mastodon__api_request")  # noqa: B009
+            page = request("GET", "/api/v1/notifications", params)
+        mentions = []
+        for item in page:
+            status = _status_or_none(_get(item, "status")) if _get(item, "status") else None
+            if status is not None:
+                mentions.append((str(item["id"]), status))
+        return mentions
+
+    def status(self, status_id: str) -> Status | None:
+        """One status, or None when it is gone or unreadable."""
+        with _translated(self, "read a status"):
+            try:
+                data = self._api.status(status_id)
+            except MastodonNotFoundError:
+                return None
+        return _status_or_none(data)
+
+    def thread(self, status_id: str) -> list[Status]:
+        """The whole conversation a status belongs to, every branch (the root's context)."""
+        with _translated(self, "read a thread"):
+            context = self._api.status_context(status_id)
+            ancestors = _get(context, "ancestors") or []
+            if ancestors:  # a reply: the root's descendants hold the sibling branches too
+                root = ancestors[0]
+                context = self._api.status_context(str(root["id"]))
+                ancestors = [root]
+        statuses = [*ancestors, *(_get(context, "descendants") or [])]
+        return [s for s in map(_status_or_none, statuses) if s is not None]
+
+    def followers_among(self, account_ids: Sequence[str]) -> set[str]:
+        """Which of these accounts follow the bot."""
+        if not account_ids:
+            return set()
+        with _translated(self, "read relationships"):
+            relationships = self._api.account_relationships(list(account_ids))
+        return {str(r["id"]) for r in relationships if _get(r, "followed_by")}
+
+    def delete(self, status_id: str) -> None:
+        """Delete one of the bot's statuses; one already gone counts as deleted."""
+        with _translated(self, "delete a reply"):
+            try:
+                self._api.status_delete(status_id)
+            except MastodonNotFoundError:
+                return
+
     def replies_by(self, account_id: str, parent_id: str) -> list[str]:
         """Ids of the statuses ``account_id`` posted in reply to ``parent_id`` (from its context)."""
         with _translated(self, "read a thread"):
@@ -176,7 +235,16 @@ def _get(data: Any, key: str) -> Any:
 
 
 def _account(data: Any) -> Account:
-    return Account(id=str(data["id"]), acct=str(data["acct"]), bot=bool(_get(data, "bot")))
+    fields: list[str] = []
+    for field in _get(data, "fields") or []:
+        fields.extend(str(_get(field, key) or "") for key in ("name", "value"))
+    return Account(
+        id=str(data["id"]),
+        acct=str(data["acct"]),
+        bot=bool(_get(data, "bot")),
+        note=str(_get(data, "note") or ""),
+        fields=tuple(fields),
+    )
 
 
 def _status_or_none(data: Any) -> Status | None:

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Literal
 
 Visibility = Literal["public", "unlisted", "private", "direct"]
+ReplyMode = Literal["summary", "abstract"]
+RequestKind = Literal["hashtag", "mention", "help", "notice", "confirm"]
 VISIBILITIES: tuple[Visibility, ...] = ("direct", "private", "unlisted", "public")
 """From narrowest to widest."""
 
@@ -46,6 +48,10 @@ class Account:
     id: str
     acct: str
     bot: bool = False
+    note: str = ""
+    """The bio, as HTML."""
+    fields: tuple[str, ...] = ()
+    """Profile field names and values, as HTML."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +92,18 @@ class Post:
 
 @dataclass(frozen=True, slots=True)
 class PendingStatus:
-    """A status the bot has decided to answer, waiting for its papers and its reply."""
+    """A status the bot has decided to answer, waiting for its papers and its reply.
+
+    ``status`` is what the reply goes under; its author is the person answered. A ``message``
+    (help, a notice, a confirmation) is posted instead of papers.
+    """
 
     status: Status
     refs: tuple[PaperRef, ...]
     first_seen: datetime
     posted_reply_ids: tuple[str, ...] = field(default=())
+    kind: RequestKind = "hashtag"
+    mode: ReplyMode = "summary"
+    message: str | None = None
+    subject_author_id: str | None = None
+    """The author of the post the papers came from, when that is not the person answered."""

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
-from bot.models import VISIBILITIES, PaperRef, Status, Visibility
+from bot.models import VISIBILITIES, Account, PaperRef, ReplyMode, Status, Visibility
 
 
 def reply_visibility(original: Visibility, configured: Visibility) -> Visibility:
@@ -42,3 +46,133 @@ def idempotency_key(status_id: str, position: int, refs: Sequence[PaperRef]) -> 
 
 def mention_for(status: Status) -> str:
     return f"@{status.account.acct}"
+
+
+# --- consent ------------------------------------------------------------------------------------
+
+HashtagPolicy = Literal["all", "followers"]
+OPT_OUT_TAGS = ("nobot", "noai", "nollm")
+_OPT_OUT = re.compile(r"#(?:" + "|".join(OPT_OUT_TAGS) + r")\b", re.IGNORECASE)
+_TAGS = re.compile(r"<[^<>]*>")
+
+
+def opted_out_by_profile(account: Account) -> bool:
+    """``#nobot``, ``#noai`` or ``#nollm`` in the bio or a profile field (tags stripped first:
+    Mastodon renders ``#nobot`` as ``#<span>nobot</span>`` inside a link)."""
+    text = " ".join([account.note, *account.fields])
+    return _OPT_OUT.search(html.unescape(_TAGS.sub("", text))) is not None
+
+
+def hashtag_skip_reason(
+    status: Status,
+    own_account_id: str | None,
+    refs: Sequence[PaperRef],
+    *,
+    stopped: bool,
+    policy: HashtagPolicy,
+    follows_bot: bool | None,
+) -> str | None:
+    """Why a post under a watched hashtag must not be answered, or None.
+
+    Nobody asked the bot here, so every opt-out counts.
+    """
+    reason = skip_reason(status, own_account_id, refs)
+    if reason is not None:
+        return reason
+    if stopped:
+        return "account_said_stop"
+    if opted_out_by_profile(status.account):
+        return "profile_opt_out"
+    if policy == "followers" and not follows_bot:
+        return "not_a_follower"
+    return None
+
+
+# --- mentions -----------------------------------------------------------------------------------
+
+_BREAKS = re.compile(r"<br\s*/?>|</p>|</div>|</li>", re.IGNORECASE)
+
+
+def status_text(content_html: str) -> str:
+    """A status's HTML as the words a reader sees (inline tags vanish, breaks become spaces)."""
+    return html.unescape(_TAGS.sub("", _BREAKS.sub(" ", content_html)))
+
+
+Command = Literal["help", "abstract", "stop", "start", "delete"]
+COMMANDS: tuple[Command, ...] = ("help", "abstract", "stop", "start", "delete")
+_WORD = re.compile(r"[^\s]+")
+
+
+def command_in(text: str, bot_username: str) -> Command | None:
+    """The first word after the bot's handle (or after the leading mentions), if a command."""
+    words = [w.strip(".,:;!?()[]\"'").lower() for w in _WORD.findall(text)]
+    handle = "@" + bot_username.lower()
+    after = next(
+        (i + 1 for i, w in enumerate(words) if w == handle or w.startswith(handle + "@")), None
+    )
+    if after is None:
+        after = next((i for i, w in enumerate(words) if not w.startswith("@")), len(words))
+    while after < len(words) and words[after].startswith("@"):
+        after += 1
+    word = words[after] if after < len(words) else ""
+    return next((c for c in COMMANDS if c == word), None)
+
+
+MentionAction = Literal["answer", "answer_parent", "help", "stop", "start", "delete", "ignore"]
+
+
+@dataclass(frozen=True, slots=True)
+class MentionDecision:
+    action: MentionAction
+    reason: str = ""
+    mode: ReplyMode = "summary"
+
+
+def mention_decision(
+    mention: Status,
+    own_account_id: str | None,
+    refs: Sequence[PaperRef],
+    command: Command | None,
+    *,
+    stopped: bool,
+) -> MentionDecision:
+    """What to do with a mention: answer its papers, its parent's papers, or a command."""
+    mode: ReplyMode = "abstract" if command == "abstract" else "summary"
+    if own_account_id is not None and mention.account.id == own_account_id:
+        return MentionDecision("ignore", "own_post")
+    if mention.account.bot:
+        return MentionDecision("ignore", "bot_account")
+    if command == "start":
+        return MentionDecision("start" if stopped else "ignore", "" if stopped else "not_stopped")
+    if stopped:
+        return MentionDecision("ignore", "account_said_stop")
+    if command == "stop":
+        return MentionDecision("stop")
+    if command == "delete":
+        if mention.in_reply_to_id is None:
+            return MentionDecision("help", "delete_needs_a_reply")
+        return MentionDecision("delete")
+    if command == "help":
+        return MentionDecision("help")
+    if refs:
+        return MentionDecision("answer", mode=mode)
+    if mention.in_reply_to_id is not None:
+        return MentionDecision("answer_parent", mode=mode)
+    return MentionDecision("help", "no_paper")
+
+
+def may_delete(asker_id: str, reply_asker_id: str, reply_subject_author_id: str | None) -> bool:
+    """Only the person a reply answered, or the author of the post it was about, may delete it."""
+    return asker_id in (reply_asker_id, reply_subject_author_id)
+
+
+# --- floods -------------------------------------------------------------------------------------
+
+
+def thread_room(bot_posts_in_thread: int, cap: int) -> int:
+    """How many more posts the bot may add to a conversation."""
+    return max(cap - bot_posts_in_thread, 0)
+
+
+def over_rate(answers_in_last_hour: int, per_hour: int) -> bool:
+    return answers_in_last_hour >= per_hour

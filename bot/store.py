@@ -26,11 +26,15 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS cursors (
     source TEXT PRIMARY KEY, cursor TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pending (
-    status_id TEXT PRIMARY KEY, status TEXT NOT NULL, refs TEXT NOT NULL,
-    first_seen TEXT NOT NULL, seq INTEGER NOT NULL);
+    status_id TEXT PRIMARY KEY, request TEXT NOT NULL, asker_id TEXT NOT NULL,
+    kind TEXT NOT NULL, first_seen TEXT NOT NULL, seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS answered (
     status_id TEXT PRIMARY KEY, outcome TEXT NOT NULL, paper_ids TEXT NOT NULL,
+    asker_id TEXT NOT NULL DEFAULT '', subject_author_id TEXT, kind TEXT NOT NULL DEFAULT '',
     answered_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stopped (account_id TEXT PRIMARY KEY, stopped_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS notices (
+    account_id TEXT NOT NULL, kind TEXT NOT NULL, sent_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS replies (
     status_id TEXT NOT NULL, position INTEGER NOT NULL, reply_id TEXT NOT NULL,
     paper_id TEXT NOT NULL, posted_at TEXT NOT NULL, PRIMARY KEY (status_id, position));
@@ -42,6 +46,9 @@ CREATE TABLE IF NOT EXISTS papers (
 CREATE TABLE IF NOT EXISTS tldrs (
     arxiv_id TEXT NOT NULL, version INTEGER NOT NULL, model TEXT NOT NULL, tldr TEXT,
     verdict TEXT NOT NULL, made_at TEXT NOT NULL, PRIMARY KEY (arxiv_id, version, model));
+CREATE INDEX IF NOT EXISTS notices_by_account ON notices (account_id, kind, sent_at);
+CREATE INDEX IF NOT EXISTS answered_by_asker ON answered (asker_id, answered_at);
+CREATE INDEX IF NOT EXISTS replies_by_reply ON replies (reply_id);
 """
 
 
@@ -126,26 +133,49 @@ class Store:
         row = self._db.execute("SELECT cursor FROM cursors WHERE source=?", (source,)).fetchone()
         return None if row is None else str(row[0])
 
-    def record_page(self, source: str, cursor: str, new: Iterable[PendingStatus]) -> int:
-        """Queue the page's statuses and advance the cursor past them, all or nothing.
+    def record_page(
+        self,
+        source: str,
+        cursor: str,
+        new: Iterable[PendingStatus],
+        *,
+        stops: Mapping[str, bool] | None = None,
+    ) -> int:
+        """Queue the page's requests, apply its stop/start commands and advance the cursor,
+        all or nothing.
 
-        Statuses already queued or answered are left alone. Returns how many were queued.
+        Statuses already queued or answered are left alone; a queued help text or notice is
+        remembered as sent. Returns how many were queued.
         """
         queued = 0
         with self._transaction() as db:
+            for account_id, stop in (stops or {}).items():
+                if stop:
+                    db.execute(
+                        "INSERT OR IGNORE INTO stopped (account_id, stopped_at) VALUES (?, ?)",
+                        (account_id, _now()),
+                    )
+                else:
+                    db.execute("DELETE FROM stopped WHERE account_id=?", (account_id,))
             for item in new:
                 if self._known(item.status.id):
                     continue
                 db.execute(
-                    "INSERT INTO pending (status_id, status, refs, first_seen, seq) VALUES "
-                    "(?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM pending))",
+                    "INSERT INTO pending (status_id, request, asker_id, kind, first_seen, seq)"
+                    " VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM pending))",
                     (
                         item.status.id,
-                        json.dumps(asdict(item.status)),
-                        json.dumps([[r.arxiv_id, r.version] for r in item.refs]),
+                        json.dumps(_request_to_dict(item)),
+                        item.status.account.id,
+                        item.kind,
                         item.first_seen.isoformat(),
                     ),
                 )
+                if item.kind in ("help", "notice", "confirm"):
+                    db.execute(
+                        "INSERT INTO notices (account_id, kind, sent_at) VALUES (?, ?, ?)",
+                        (item.status.account.id, item.kind, _now()),
+                    )
                 queued += 1
             db.execute(
                 "INSERT INTO cursors (source, cursor, updated_at) VALUES (?, ?, ?) "
@@ -170,28 +200,52 @@ class Store:
         return row.fetchone() is not None
 
     def pending(self) -> list[PendingStatus]:
-        """Queued statuses, oldest first, each with the replies already posted for it."""
+        """Queued requests, oldest first, each with the replies already posted for it."""
         rows = self._db.execute(
-            "SELECT status_id, status, refs, first_seen FROM pending ORDER BY seq"
+            "SELECT status_id, request, first_seen FROM pending ORDER BY seq"
         ).fetchall()
-        out = []
-        for status_id, status_json, refs_json, first_seen in rows:
-            posted = tuple(
-                str(r[0])
-                for r in self._db.execute(
-                    "SELECT reply_id FROM replies WHERE status_id=? ORDER BY position",
-                    (status_id,),
-                )
+        return [
+            _request_from_dict(
+                json.loads(request), datetime.fromisoformat(first_seen), tuple(self.reply_ids(sid))
             )
-            out.append(
-                PendingStatus(
-                    status=_status_from_dict(json.loads(status_json)),
-                    refs=tuple(PaperRef(a, v) for a, v in json.loads(refs_json)),
-                    first_seen=datetime.fromisoformat(first_seen),
-                    posted_reply_ids=posted,
-                )
-            )
-        return out
+            for sid, request, first_seen in rows
+        ]
+
+    # --- consent and etiquette ----------------------------------------------------------------
+
+    def is_stopped(self, account_id: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM stopped WHERE account_id=?", (account_id,))
+        return row.fetchone() is not None
+
+    def notices_since(self, account_id: str, kind: str, since: datetime) -> int:
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM notices WHERE account_id=? AND kind=? AND sent_at>=?",
+            (account_id, kind, since.isoformat()),
+        ).fetchone()
+        return int(row[0])
+
+    def answers_since(self, account_id: str, since: datetime) -> int:
+        """Paper answers to this account since then, the queued ones included."""
+        row = self._db.execute(
+            "SELECT (SELECT COUNT(*) FROM answered WHERE asker_id=? AND answered_at>=?"
+            " AND kind IN ('hashtag', 'mention')) + (SELECT COUNT(*) FROM pending"
+            " WHERE asker_id=? AND kind IN ('hashtag', 'mention'))",
+            (account_id, since.isoformat(), account_id),
+        ).fetchone()
+        return int(row[0])
+
+    def reply_owner(self, reply_id: str) -> tuple[str, str, str | None] | None:
+        """For one of the bot's replies: the status it answered, who asked, whose post it was."""
+        row = self._db.execute(
+            "SELECT r.status_id, a.asker_id, a.subject_author_id FROM replies r"
+            " JOIN answered a ON a.status_id = r.status_id WHERE r.reply_id=?",
+            (reply_id,),
+        ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]), row[2])
+
+    def forget_reply(self, reply_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM replies WHERE reply_id=?", (reply_id,))
 
     def record_intent(self, status_id: str, position: int, parent_id: str, key: str) -> None:
         """About to post: if the process dies now, the next start knows to look before posting."""
@@ -221,15 +275,24 @@ class Store:
                 (status_id, position, reply_id, paper_id, _now()),
             )
 
-    def finish(self, status_id: str, outcome: str, paper_ids: Sequence[str]) -> None:
-        """The status is done (answered, or given up on): take it off the queue for good."""
+    def finish(self, item: PendingStatus, outcome: str) -> None:
+        """The request is done (answered, or given up on): take it off the queue for good."""
+        status_id = item.status.id
         with self._transaction() as db:
             db.execute("DELETE FROM pending WHERE status_id=?", (status_id,))
             db.execute("DELETE FROM intents WHERE status_id=?", (status_id,))
             db.execute(
-                "INSERT OR REPLACE INTO answered (status_id, outcome, paper_ids, answered_at) "
-                "VALUES (?, ?, ?, ?)",
-                (status_id, outcome, json.dumps(list(paper_ids)), _now()),
+                "INSERT OR REPLACE INTO answered (status_id, outcome, paper_ids, asker_id,"
+                " subject_author_id, kind, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    status_id,
+                    outcome,
+                    json.dumps([r.arxiv_id for r in item.refs]),
+                    item.status.account.id,
+                    item.subject_author_id,
+                    item.kind,
+                    _now(),
+                ),
             )
 
     def reply_ids(self, status_id: str) -> list[str]:
@@ -302,6 +365,7 @@ class Store:
         with self._transaction() as db:
             for table, column, keep in (
                 ("answered", "answered_at", ""),
+                ("notices", "sent_at", ""),
                 ("replies", "posted_at", " AND status_id NOT IN (SELECT status_id FROM pending)"),
                 ("papers", "fetched_at", ""),
                 ("tldrs", "made_at", ""),
@@ -321,12 +385,39 @@ class Store:
         return None if row is None else str(row[0])
 
 
+def _request_to_dict(item: PendingStatus) -> dict[str, Any]:
+    return {
+        "status": asdict(item.status),
+        "refs": [[r.arxiv_id, r.version] for r in item.refs],
+        "kind": item.kind,
+        "mode": item.mode,
+        "message": item.message,
+        "subject_author_id": item.subject_author_id,
+    }
+
+
+def _request_from_dict(
+    data: dict[str, Any], first_seen: datetime, posted: tuple[str, ...]
+) -> PendingStatus:
+    return PendingStatus(
+        status=_status_from_dict(data["status"]),
+        refs=tuple(PaperRef(a, v) for a, v in data["refs"]),
+        first_seen=first_seen,
+        posted_reply_ids=posted,
+        kind=data["kind"],
+        mode=data["mode"],
+        message=data["message"],
+        subject_author_id=data["subject_author_id"],
+    )
+
+
 def _status_from_dict(data: dict[str, Any]) -> Status:
     reblog = data.get("reblog")
+    account = data["account"]
     return Status(
         id=data["id"],
         url=data.get("url"),
-        account=Account(**data["account"]),
+        account=Account(**{**account, "fields": tuple(account.get("fields", ()))}),
         content=data["content"],
         visibility=data["visibility"],
         spoiler_text=data.get("spoiler_text", ""),

@@ -53,7 +53,6 @@ def test_fractions_and_case(make_settings: Callable[..., Settings]) -> None:
     [
         ("BOT_POLL_INTERVAL", "0", "BOT_POLL_INTERVAL: Input should be greater than 0"),
         ("BOT_POLL_INTERVAL", "often", "BOT_POLL_INTERVAL: Input should be a valid number"),
-        ("BOT_HASHTAGS", "", "BOT_HASHTAGS: set at least one hashtag"),
         ("BOT_HASHTAGS", "ok,no-dash", "BOT_HASHTAGS: 'no-dash' is not a hashtag"),
         ("MASTODON_BASE_URL", "ftp://x", "MASTODON_BASE_URL: must be an http(s) URL"),
         (
@@ -112,3 +111,11 @@ def test_the_example_env_file_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
         if line and not line.startswith("#")
     }
     assert documented == {name.upper() for name in Settings.model_fields}
+
+
+def test_hashtags_are_optional_when_mentions_can_be_read(
+    make_settings: Callable[..., Settings],
+) -> None:
+    assert make_settings(BOT_HASHTAGS="").bot_hashtags == ()
+    with pytest.raises(SettingsError, match="BOT_HASHTAGS: a dry run without a token"):
+        make_settings(BOT_HASHTAGS="", BOT_DRY_RUN="true", MASTODON_ACCESS_TOKEN="")

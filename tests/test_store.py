@@ -43,7 +43,7 @@ def test_state_survives_reopening(tmp_path: Path) -> None:
     assert item.status.spoiler_text == "cw"
     assert item.refs == (PaperRef("1706.03762", 2),)
     assert item.posted_reply_ids == ("900",)
-    store.finish("150", "answered", ["1706.03762"])
+    store.finish(item, "answered")
     assert store.pending() == []
     assert store.is_answered("150")
     store.close()
@@ -53,7 +53,7 @@ def test_a_status_is_queued_once_even_from_two_sources(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "s.sqlite3")
     assert store.record_page("tags:a", "10", [pending("9", "1706.03762")]) == 1
     assert store.record_page("tags:b", "11", [pending("9", "1706.03762")]) == 0
-    store.finish("9", "answered", ["1706.03762"])
+    store.finish(pending("9", "1706.03762"), "answered")
     assert store.record_page("tags:a", "12", [pending("9", "1706.03762")]) == 0
     assert store.pending() == []
 
@@ -112,16 +112,16 @@ def test_old_records_are_pruned_but_not_what_is_still_in_flight(tmp_path: Path) 
     store = Store.open(tmp_path / "s.sqlite3")
     store.record_page("tags:a", "10", [pending("1", "1706.03762"), pending("2", "2504.18412")])
     store.record_reply("1", 0, "1706.03762", "901")
-    store.finish("1", "answered", ["1706.03762"])
+    store.finish(pending("1", "1706.03762"), "answered")
     store.record_reply("2", 0, "2504.18412", "902")  # "2" is still waiting for its second post
     store.cache_papers([Paper("1706.03762", 7, "T", ("A",), "Abs.", "cs.CL", NOW, NOW)])
     removed = store.prune(datetime.now(UTC) + timedelta(days=1))
-    assert removed == {"answered": 1, "replies": 1, "papers": 1, "tldrs": 0}
+    assert removed == {"answered": 1, "notices": 0, "replies": 1, "papers": 1, "tldrs": 0}
     assert store.reply_ids("2") == ["902"]
     assert store.cursor("tags:a") == "10"
     assert [p.status.id for p in store.pending()] == ["2"]
     assert store.prune(datetime.now(UTC) - timedelta(days=1)) == {
-        "answered": 0, "replies": 0, "papers": 0, "tldrs": 0,
+        "answered": 0, "notices": 0, "replies": 0, "papers": 0, "tldrs": 0,
     }  # fmt: skip
 
 

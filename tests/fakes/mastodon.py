@@ -77,6 +77,10 @@ class FakeMastodon(LoopbackServer):
         """(requests, window seconds): enforce Mastodon's limit on paged requests, with 429s."""
         self.throttled = 0
         self._window: tuple[float, int] = (0.0, 0)
+        self.notifications: list[tuple[int, int, bool]] = []
+        """(notification id, status id, filtered by the 4.3 notification policy)"""
+        self.followers: set[str] = set()
+        self.deleted: list[int] = []
         super().__init__(self._handle)
 
     def rate_limit_headers(self) -> dict[str, str]:
@@ -97,7 +101,13 @@ class FakeMastodon(LoopbackServer):
         return self._next_id
 
     def add_account(
-        self, username: str, *, bot: bool = False, domain: str | None = None, note: str = ""
+        self,
+        username: str,
+        *,
+        bot: bool = False,
+        domain: str | None = None,
+        note: str = "",
+        fields: tuple[tuple[str, str], ...] = (),
     ) -> dict[str, Any]:
         with self._state_lock:
             account_id = str(len(self.accounts) + 1)
@@ -110,7 +120,7 @@ class FakeMastodon(LoopbackServer):
                 "bot": bot,
                 "note": note,
                 "url": f"https://{domain or 'fake.example'}/@{username}",
-                "fields": [],
+                "fields": [{"name": n, "value": v, "verified_at": None} for n, v in fields],
             }
             self.accounts[account_id] = account
             return account
@@ -126,9 +136,11 @@ class FakeMastodon(LoopbackServer):
         spoiler_text: str = "",
         language: str | None = "en",
         card_url: str | None = None,
+        in_reply_to_id: int | None = None,
     ) -> int:
         with self._state_lock:
             record = StatusRecord(
+                in_reply_to_id=in_reply_to_id,
                 id=self._new_id(),
                 account=account,
                 content=content,
@@ -141,6 +153,35 @@ class FakeMastodon(LoopbackServer):
             )
             self.statuses[record.id] = record
             return record.id
+
+    def add_mention(
+        self,
+        account: dict[str, Any],
+        text: str,
+        *,
+        visibility: str = "public",
+        in_reply_to_id: int | None = None,
+        filtered: bool = False,
+        spoiler_text: str = "",
+    ) -> int:
+        """A status by ``account`` that mentions the bot, and the bot's notification of it.
+
+        ``text`` is HTML after the bot's handle. ``filtered``: a private mention Mastodon ≥ 4.3
+        holds back unless the client asks for filtered notifications.
+        """
+        handle = (
+            f'<span class="h-card" translate="no"><a href="https://fake.example/@{self.bot["username"]}" '
+            f'class="u-url mention">@<span>{self.bot["username"]}</span></a></span>'
+        )
+        status = self.add_status(
+            account, f"<p>{handle} {text}</p>", visibility=visibility, spoiler_text=spoiler_text
+        )
+        with self._state_lock:
+            record = self.statuses[status]
+            record.in_reply_to_id = in_reply_to_id
+            record.mentions = (self.bot["acct"],)
+            self.notifications.append((self._new_id(), status, filtered))
+        return status
 
     def posted(self) -> list[StatusRecord]:
         """Statuses created through the API (the bot's posts), oldest first."""
@@ -196,6 +237,26 @@ class FakeMastodon(LoopbackServer):
             if not self._authorised(request):
                 return Response.json({"error": "The access token is invalid"}, 401)
             return self._post(request)
+        if path == "/api/v1/notifications":
+            if not self._authorised(request):
+                return Response.json({"error": "The access token is invalid"}, 401)
+            return self._notifications(request)
+        if path == "/api/v1/accounts/relationships":
+            ids = request.query.get("id[]", [])
+            return Response.json(
+                [{"id": i, "following": False, "followed_by": i in self.followers} for i in ids]
+            )
+        m = re.fullmatch(r"/api/v1/statuses/(\d+)", path)
+        if m and request.method == "DELETE":
+            with self._state_lock:
+                record = self.statuses.get(int(m[1]))
+                if record is None:
+                    return Response.json({"error": "Record not found"}, 404)
+                if record.account["id"] != self.bot["id"]:
+                    return Response.json({"error": "This action is not allowed"}, 403)
+                del self.statuses[record.id]
+                self.deleted.append(record.id)
+                return Response.json(self._status_json(record))
         m = re.fullmatch(r"/api/v1/statuses/(\d+)/context", path)
         if m and request.method == "GET":
             return self._context(int(m[1]))
@@ -207,6 +268,32 @@ class FakeMastodon(LoopbackServer):
                     return Response.json({"error": "Record not found"}, 404)
                 return Response.json(self._status_json(record))
         return Response.json({"error": "Not found"}, 404)
+
+    def _notifications(self, request: Request) -> Response:
+        q = request.query
+        limit = min(int(q.get("limit", ["15"])[0]), 80)
+        with_filtered = q.get("include_filtered", ["false"])[0] == "true"
+        with self._state_lock:
+            visible = [
+                (nid, sid)
+                for nid, sid, filtered in self.notifications
+                if (with_filtered or not filtered) and sid in self.statuses
+            ]
+            if "min_id" in q:
+                page = list(reversed([n for n in visible if n[0] > int(q["min_id"][0])][:limit]))
+            else:
+                page = list(reversed(visible))[:limit]
+            body = [
+                {
+                    "id": str(nid),
+                    "type": "mention",
+                    "created_at": "2026-11-26T00:00:00.000Z",
+                    "account": self.statuses[sid].account,
+                    "status": self._status_json(self.statuses[sid]),
+                }
+                for nid, sid in page
+            ]
+        return Response.json(body)
 
     def forget_idempotency_keys(self) -> None:
         """What Mastodon does after about an hour."""
