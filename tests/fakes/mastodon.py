@@ -51,6 +51,8 @@ class StatusRecord:
     card_url: str | None = None
     idempotency_key: str | None = None
     mentions: tuple[str, ...] = field(default=())
+    created: float = field(default_factory=time.monotonic)
+    """When it became visible on this server (monotonic clock)."""
 
 
 class FakeMastodon(LoopbackServer):

@@ -1,0 +1,122 @@
+"""Shared pieces of the benchmarks: the loopback fakes, the real bot process, /proc readings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.fakes.arxiv import FakeArxiv
+from tests.fakes.mastodon import TOKEN, FakeMastodon
+from tests.fixtures.papers import PaperRecord
+
+COMMAND = str(Path(sys.executable).with_name("arxiv-bot"))
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def paper_pool(n: int) -> list[PaperRecord]:
+    return [
+        PaperRecord(
+            arxiv_id=f"2301.{i:05d}",
+            version=1,
+            title=f"Benchmark paper number {i}",
+            authors=("A. Author", "B. Author", "C. Author"),
+            summary=(
+                f"Large models are everywhere. We propose method {i}, which is simple. "
+                f"It works on {i} datasets. We show it beats the baselines."
+            ),
+            primary_category="cs.LG",
+            published="2023-01-02T00:00:00Z",
+            updated="2023-01-02T00:00:00Z",
+        )
+        for i in range(1, n + 1)
+    ]
+
+
+def bot_env(mastodon: FakeMastodon, arxiv: FakeArxiv, data: Path, **extra: str) -> dict[str, str]:
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MASTODON_", "BOT_", "ARXIV_", "LOG_", "LLM_"))
+    }
+    return {
+        **keep,
+        "MASTODON_BASE_URL": mastodon.url,
+        "MASTODON_ACCESS_TOKEN": TOKEN,
+        "BOT_HASHTAGS": "arxiv",
+        "BOT_DATA_DIR": str(data),
+        "BOT_RATE_PER_ACCOUNT": "1000",
+        "ARXIV_API_URL": arxiv.api_url,
+        "ARXIV_DELAY_SECONDS": "0",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def new_data_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="arxiv-bot-bench-"))
+
+
+def run_once(env: dict[str, str], cwd: Path) -> None:
+    subprocess.run([COMMAND, "run", "--once"], env=env, cwd=cwd, check=True, capture_output=True)
+
+
+def start(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [COMMAND, "run"], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def wait_until(condition: object, timeout: float, step: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return True
+        time.sleep(step)
+    return False
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def post_with_paper(mastodon: FakeMastodon, account: dict[str, object], arxiv_id: str) -> int:
+    body = (
+        f'<p>New: <a href="https://arxiv.org/abs/{arxiv_id}">arxiv.org/abs/{arxiv_id}</a> '
+        '<a href="https://fake.example/tags/arxiv" class="mention hashtag" rel="tag">#<span>arxiv</span></a></p>'
+    )
+    return mastodon.add_status(account, body, tags=("arxiv",))
+
+
+__all__ = [
+    "COMMAND", "FakeArxiv", "FakeMastodon", "bot_env", "cpu_seconds", "new_data_dir",
+    "paper_pool", "percentile", "post_with_paper", "rss_mb", "run_once", "start", "stop",
+    "wait_until",
+]  # fmt: skip

@@ -1,0 +1,98 @@
+"""CPU and memory of the real bot process.
+
+    uv run python bench/resources.py [--statuses 10000] [--runs 3]
+
+Starts ``arxiv-bot run`` against the fakes, lets it idle, then feeds it ``--statuses`` public
+statuses under its hashtag (10 % link a paper, the rest are ordinary posts), waits until every
+linked one is answered, and idles again. Prints CPU seconds per 1,000 statuses processed and
+resident memory when idle before, right after, and idle after the run (from /proc). Targets:
+under 1 CPU second per 1,000 statuses; idle RSS under 80 MB and no growth after the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+
+from bench.harness import (
+    FakeArxiv,
+    FakeMastodon,
+    bot_env,
+    cpu_seconds,
+    new_data_dir,
+    paper_pool,
+    post_with_paper,
+    rss_mb,
+    run_once,
+    start,
+    stop,
+    wait_until,
+)
+
+PLAIN = (
+    '<p>Lovely talk today on <a href="https://example.com/slides">example.com/slides</a>, '
+    'thanks <span class="h-card"><a href="https://fake.example/@bob" class="u-url mention">'
+    '@<span>bob</span></a></span> <a href="https://fake.example/tags/arxiv" class="mention hashtag" '
+    'rel="tag">#<span>arxiv</span></a></p>'
+)
+
+
+def one_run(statuses: int, rng: random.Random) -> dict[str, float]:
+    papers = paper_pool(500)
+    mastodon, arxiv = FakeMastodon(), FakeArxiv(papers)
+    data = new_data_dir()
+    env = bot_env(mastodon, arxiv, data, BOT_POLL_INTERVAL="0.5")
+    try:
+        run_once(env, data)
+        process = start(env, data)
+        try:
+            time.sleep(5)
+            idle_before = rss_mb(process.pid)
+            cpu_before = cpu_seconds(process.pid)
+            linked = []
+            accounts = [mastodon.add_account(f"user{i}") for i in range(200)]
+            for i in range(statuses):
+                author = accounts[i % len(accounts)]
+                if rng.random() < 0.10:
+                    linked.append(post_with_paper(mastodon, author, rng.choice(papers).arxiv_id))
+                else:
+                    mastodon.add_status(author, PLAIN, tags=("arxiv",))
+            done = wait_until(lambda: all(mastodon.replies_to(s) for s in linked), 600, 0.2)
+            cpu_used = cpu_seconds(process.pid) - cpu_before
+            after = rss_mb(process.pid)
+            time.sleep(10)
+            idle_after = rss_mb(process.pid)
+        finally:
+            stop(process)
+        return {
+            "CPU s per 1,000 statuses": cpu_used / statuses * 1000,
+            "idle RSS before, MB": idle_before,
+            "RSS right after, MB": after,
+            "idle RSS after, MB": idle_after,
+            "all answered": float(done),
+            "replies": float(len(mastodon.posted())),
+        }
+    finally:
+        mastodon.close()
+        arxiv.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--statuses", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    rng = random.Random(5)
+    results = [one_run(args.statuses, rng) for _ in range(args.runs)]
+    print(f"{args.statuses} statuses (10 % with a paper), {args.runs} runs (median, then each run)")
+    for key in results[0]:
+        values = [r[key] for r in results]
+        print(
+            f"  {key:<28} {statistics.median(values):8.2f}   ({', '.join(f'{v:.2f}' for v in values)})"
+        )
+
+
+if __name__ == "__main__":
+    main()
