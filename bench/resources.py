@@ -59,7 +59,11 @@ def one_run(statuses: int, rng: random.Random) -> dict[str, float]:
                     linked.append(post_with_paper(mastodon, author, rng.choice(papers).arxiv_id))
                 else:
                     mastodon.add_status(author, PLAIN, tags=("arxiv",))
-            done = wait_until(lambda: all(mastodon.replies_to(s) for s in linked), 600, 0.2)
+            def all_answered() -> bool:
+                answered = {p.in_reply_to_id for p in mastodon.posted()}
+                return all(s in answered for s in linked)
+
+            done = wait_until(all_answered, 600, 0.5)
             cpu_used = cpu_seconds(process.pid) - cpu_before
             after = rss_mb(process.pid)
             time.sleep(10)

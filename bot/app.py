@@ -68,6 +68,28 @@ def build_mastodon(settings: Settings) -> MastodonGateway:
     )
 
 
+def engine_config(settings: Settings) -> EngineConfig:
+    """The engine's part of the settings."""
+    return EngineConfig(
+        tag_groups=tag_groups(settings.bot_hashtags),
+        reply_visibility=settings.bot_reply_visibility,
+        max_papers_per_post=settings.bot_max_papers_per_post,
+        dry_run=settings.bot_dry_run,
+        pending_hours=settings.bot_pending_hours,
+        bare_ids=settings.bot_bare_ids,
+        reply_mode=settings.bot_reply_mode,
+        poll_interval=settings.bot_poll_interval,
+        retry_base_seconds=settings.bot_retry_base_seconds,
+        retry_max_seconds=settings.bot_retry_max_seconds,
+        retention_days=settings.bot_retention_days,
+        verify_account=settings.mastodon_access_token is not None,
+        mentions=settings.mastodon_access_token is not None,
+        hashtag_policy=settings.bot_hashtag_policy,
+        max_replies_per_thread=settings.bot_max_replies_per_thread,
+        rate_per_account=settings.bot_rate_per_account,
+    )
+
+
 @dataclass
 class Bot:
     engine: Engine
@@ -97,24 +119,7 @@ def built(settings: Settings, stop: threading.Event | None = None) -> Iterator[B
             store,
             mastodon := build_mastodon(settings),
             arxiv := build_arxiv(settings, store),
-            EngineConfig(
-                tag_groups=tag_groups(settings.bot_hashtags),
-                reply_visibility=settings.bot_reply_visibility,
-                max_papers_per_post=settings.bot_max_papers_per_post,
-                dry_run=settings.bot_dry_run,
-                pending_hours=settings.bot_pending_hours,
-                bare_ids=settings.bot_bare_ids,
-                reply_mode=settings.bot_reply_mode,
-                poll_interval=settings.bot_poll_interval,
-                retry_base_seconds=settings.bot_retry_base_seconds,
-                retry_max_seconds=settings.bot_retry_max_seconds,
-                retention_days=settings.bot_retention_days,
-                verify_account=settings.mastodon_access_token is not None,
-                mentions=settings.mastodon_access_token is not None,
-                hashtag_policy=settings.bot_hashtag_policy,
-                max_replies_per_thread=settings.bot_max_replies_per_thread,
-                rate_per_account=settings.bot_rate_per_account,
-            ),
+            engine_config(settings),
             should_stop=stop.is_set,
             llm=(llm := build_llm(settings)),
         ),

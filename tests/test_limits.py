@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_arxiv, build_mastodon
+from bot.app import build_arxiv, build_mastodon, engine_config
 from bot.config import Settings
-from bot.engine import Engine, EngineConfig, tag_groups
+from bot.engine import Engine
 from bot.pacing import Backoff, RateLimit, budget_warning, smallest_interval, stretched_gap
 from bot.store import Store
 from tests.conftest import hashtag, link, post_html
@@ -50,13 +50,7 @@ def engine_with_clock(settings: Settings, clock: Clock) -> Iterator[Engine]:
         store,
         mastodon,
         arxiv,
-        EngineConfig(
-            tag_groups=tag_groups(settings.bot_hashtags),
-            poll_interval=settings.bot_poll_interval,
-            retry_base_seconds=settings.bot_retry_base_seconds,
-            retry_max_seconds=settings.bot_retry_max_seconds,
-            pending_hours=settings.bot_pending_hours,
-        ),
+        engine_config(settings),
         monotonic=clock,
         now=clock.wall,
     )

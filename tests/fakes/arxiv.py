@@ -31,19 +31,20 @@ def feed_2026(records: Iterable[PaperRecord], query: str) -> bytes:
     ).encode()
 
 
-def _entry_2026(r: PaperRecord) -> str:
-    versioned = f"{r.arxiv_id}v{r.version}"
+def _entry_parts(r: PaperRecord, ns: str) -> tuple[str, str, str]:
+    """Authors, the arxiv: extras and the categories; ``ns`` declares the namespace inline
+    (the legacy serialisation does that on every element)."""
     authors = "".join(
         f"    <author>\n      <name>{escape(a)}</name>\n"
         + "".join(
-            f"      <arxiv:affiliation>{escape(af)}</arxiv:affiliation>\n"
+            f"      <arxiv:affiliation{ns}>{escape(af)}</arxiv:affiliation>\n"
             for af in r.affiliations.get(a, ())
         )
         + "    </author>\n"
         for a in r.authors
     )
     extras = "".join(
-        f"    <arxiv:{tag}>{escape(value)}</arxiv:{tag}>\n"
+        f"    <arxiv:{tag}{ns}>{escape(value)}</arxiv:{tag}>\n"
         for tag, value in (("comment", r.comment), ("journal_ref", r.journal_ref), ("doi", r.doi))
         if value
     )
@@ -51,6 +52,12 @@ def _entry_2026(r: PaperRecord) -> str:
         f'    <category term="{c}" scheme="http://arxiv.org/schemas/atom"/>\n'
         for c in r.categories or (r.primary_category,)
     )
+    return authors, extras, categories
+
+
+def _entry_2026(r: PaperRecord) -> str:
+    versioned = f"{r.arxiv_id}v{r.version}"
+    authors, extras, categories = _entry_parts(r, "")
     return (
         "  <entry>\n"
         f"    <id>http://arxiv.org/abs/{versioned}</id>\n"
@@ -102,26 +109,9 @@ def _wrap(text: str, width: int = 78) -> str:
 
 def _entry_legacy(r: PaperRecord) -> str:
     versioned = f"{r.arxiv_id}v{r.version}"
-    ns = 'xmlns:arxiv="http://arxiv.org/schemas/atom"'
+    ns = ' xmlns:arxiv="http://arxiv.org/schemas/atom"'
     title = _wrap(r.title, 70).replace("\n", "\n  ")
-    authors = "".join(
-        f"    <author>\n      <name>{escape(a)}</name>\n"
-        + "".join(
-            f"      <arxiv:affiliation {ns}>{escape(af)}</arxiv:affiliation>\n"
-            for af in r.affiliations.get(a, ())
-        )
-        + "    </author>\n"
-        for a in r.authors
-    )
-    extras = "".join(
-        f"    <arxiv:{tag} {ns}>{escape(value)}</arxiv:{tag}>\n"
-        for tag, value in (("comment", r.comment), ("journal_ref", r.journal_ref), ("doi", r.doi))
-        if value
-    )
-    categories = "".join(
-        f'    <category term="{c}" scheme="http://arxiv.org/schemas/atom"/>\n'
-        for c in r.categories or (r.primary_category,)
-    )
+    authors, extras, categories = _entry_parts(r, ns)
     return (
         "  <entry>\n"
         f"    <id>http://arxiv.org/abs/{versioned}</id>\n"
@@ -133,7 +123,7 @@ def _entry_legacy(r: PaperRecord) -> str:
         f"{extras}"
         f'    <link href="http://arxiv.org/abs/{versioned}" rel="alternate" type="text/html"/>\n'
         f'    <link title="pdf" href="http://arxiv.org/pdf/{versioned}" rel="related" type="application/pdf"/>\n'
-        f'    <arxiv:primary_category {ns} term="{r.primary_category}" scheme="http://arxiv.org/schemas/atom"/>\n'
+        f'    <arxiv:primary_category{ns} term="{r.primary_category}" scheme="http://arxiv.org/schemas/atom"/>\n'
         f"{categories}"
         "  </entry>\n"
     )

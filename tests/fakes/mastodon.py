@@ -187,10 +187,9 @@ class FakeMastodon(LoopbackServer):
 
     def posted(self) -> list[StatusRecord]:
         """Statuses created through the API (the bot's posts), oldest first."""
-        return sorted(
-            (s for s in self.statuses.values() if s.idempotency_key is not None or s.text),
-            key=lambda s: s.id,
-        )
+        with self._state_lock:
+            mine = [s for s in self.statuses.values() if s.idempotency_key is not None or s.text]
+        return sorted(mine, key=lambda s: s.id)
 
     def replies_to(self, status_id: int) -> list[StatusRecord]:
         return [s for s in self.posted() if s.in_reply_to_id == status_id]
