@@ -210,6 +210,13 @@ def _check(settings: Settings) -> int:
         except BotError as exc:
             print(f"server: FAILED: {exc}")
             problems += 1
+        if settings.mastodon_access_token is not None:
+            try:
+                mastodon.mention_page(None, limit=1)
+                print("mentions: readable")
+            except BotError as exc:
+                print(f"mentions: FAILED: {exc} (does the token have read:notifications?)")
+                problems += 1
         for group in tag_groups(settings.bot_hashtags):
             try:
                 page = mastodon.tag_page(group, None, limit=1)

@@ -10,11 +10,11 @@ an output that lost most of the input, falls back to the raw text with whitespac
 
 from __future__ import annotations
 
+import functools
 import re
 
 from pylatexenc.latex2text import LatexNodes2Text
 
-_CONVERTER = LatexNodes2Text(math_mode="text", keep_comments=True, strict_latex_spaces=False)
 _HREF = re.compile(r"\\href\s*\{[^{}]*\}\s*\{([^{}]*)\}")
 _URL = re.compile(r"\\url\s*\{([^{}]*)\}")
 _CITE = re.compile(r"\s*~?\\(?:cite[a-z]*|ref|eqref|label)\*?\s*(?:\[[^\]]*\]\s*)*\{[^{}]*\}")
@@ -36,13 +36,18 @@ def latex_to_text(raw: str) -> str:
         return text
     prepared = _prepare(text)
     try:
-        converted = " ".join(_CONVERTER.latex_to_text(prepared).split())
+        converted = " ".join(_converter().latex_to_text(prepared).split())
     except Exception:  # noqa: BLE001 -- pylatexenc raises many kinds on odd input; raw text is the answer
         return text
     words = len(_MARKUP.sub("", prepared).split())
     if len(converted.split()) < words // 2:
         return text  # it swallowed text (an unclosed group, say): better raw than lost
     return converted
+
+
+@functools.cache
+def _converter() -> LatexNodes2Text:
+    return LatexNodes2Text(math_mode="text", keep_comments=True, strict_latex_spaces=False)
 
 
 def _prepare(text: str) -> str:

@@ -140,6 +140,7 @@ def test_check_reports_what_it_found_and_fails_on_a_bad_token(
     assert "token: ok, posting as @arxivbot" in good.stdout
     assert "posts up to 500 characters, a URL counts as 23" in good.stdout
     assert "timeline #arxiv: readable" in good.stdout
+    assert "mentions: readable" in good.stdout
 
     bad = arxiv_bot("check", env={**bot_env, "MASTODON_ACCESS_TOKEN": "wrong"}, cwd=tmp_path)
     assert bad.returncode == 1
