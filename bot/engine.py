@@ -11,6 +11,7 @@ carries the same idempotency key.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -66,6 +67,7 @@ from bot.summary import acceptable_tldr
 PAGE_LIMIT = 40
 MAX_PAGES_PER_CYCLE = 10
 LIMITS_REFRESH_SECONDS = 6 * 3600
+LIMITS_RETRY_SECONDS = 300
 PRUNE_EVERY_SECONDS = 24 * 3600
 log = structlog.get_logger()
 
@@ -230,6 +232,8 @@ class Engine:
             self._limits = self._mastodon.server_limits()
         except (TransientError, RejectedError) as exc:
             log.warning("server_limits_unavailable", error=exc, using=self._limits.max_characters)
+            # Try again in a few minutes, not every cycle.
+            self._limits_read_at = self._monotonic() - LIMITS_REFRESH_SECONDS + LIMITS_RETRY_SECONDS
             return
         self._limits_read_at = self._monotonic()
         log.info(
@@ -287,7 +291,7 @@ class Engine:
 
     def _poll_all(self, report: CycleReport, now: float) -> None:
         sources: list[tuple[str, Callable[[], None]]] = [
-            (source_key(group), lambda group=group: self._poll(group, report))  # type: ignore[misc]
+            (source_key(group), functools.partial(self._poll, group, report))
             for group in self._config.tag_groups
         ]
         if self._config.mentions and self._own_id is not None:
