@@ -51,19 +51,24 @@ def one_run(statuses: int, rng: random.Random) -> dict[str, float]:
             time.sleep(5)
             idle_before = rss_mb(process.pid)
             cpu_before = cpu_seconds(process.pid)
-            linked = []
+            linked: list[int] = []
             accounts = [mastodon.add_account(f"user{i}") for i in range(200)]
-            for i in range(statuses):
-                author = accounts[i % len(accounts)]
-                if rng.random() < 0.10:
-                    linked.append(post_with_paper(mastodon, author, rng.choice(papers).arxiv_id))
-                else:
-                    mastodon.add_status(author, PLAIN, tags=("arxiv",))
+
             def all_answered() -> bool:
                 answered = {p.in_reply_to_id for p in mastodon.posted()}
                 return all(s in answered for s in linked)
 
-            done = wait_until(all_answered, 600, 0.5)
+            after_half = 0.0
+            for half in (1, 2):  # two halves: growth after warm-up would show between them
+                for i in range(statuses // 2):
+                    author = accounts[i % len(accounts)]
+                    if rng.random() < 0.10:
+                        linked.append(post_with_paper(mastodon, author, rng.choice(papers).arxiv_id))
+                    else:
+                        mastodon.add_status(author, PLAIN, tags=("arxiv",))
+                done = wait_until(all_answered, 600, 0.5)
+                if half == 1:
+                    after_half = rss_mb(process.pid)
             cpu_used = cpu_seconds(process.pid) - cpu_before
             after = rss_mb(process.pid)
             time.sleep(10)
@@ -73,6 +78,7 @@ def one_run(statuses: int, rng: random.Random) -> dict[str, float]:
         return {
             "CPU s per 1,000 statuses": cpu_used / statuses * 1000,
             "idle RSS before, MB": idle_before,
+            "RSS after half, MB": after_half,
             "RSS right after, MB": after,
             "idle RSS after, MB": idle_after,
             "all answered": float(done),

@@ -96,6 +96,7 @@ def main() -> None:
         "BOT_RETRY_BASE_SECONDS": "0.5",
         "BOT_RETRY_MAX_SECONDS": "4",
         "BOT_MAX_PAPERS_PER_POST": "3",
+        "BOT_RATE_PER_ACCOUNT": "1000",
         "ARXIV_API_URL": arxiv.api_url,
         "ARXIV_DELAY_SECONDS": str(args.arxiv_delay),
         "ARXIV_TIMEOUT": "5",
@@ -116,7 +117,7 @@ def main() -> None:
             [COMMAND, "run", "--once"], env=env, cwd=data, stdout=log, stderr=log, check=False
         )
     ids = [p.arxiv_id for p in papers]
-    person = mastodon.add_account("alice", domain="science.example")
+    people = [mastodon.add_account(f"reader{i}", domain="science.example") for i in range(300)]
     eligible: list[int] = []
     kills = 0
     started = time.monotonic()
@@ -124,7 +125,7 @@ def main() -> None:
     try:
         for n in range(1, args.statuses + 1):
             body, has_paper = status_html(rng, ids)
-            status = mastodon.add_status(person, body, tags=("arxiv",))
+            status = mastodon.add_status(people[n % len(people)], body, tags=("arxiv",))
             if has_paper:
                 eligible.append(status)
             if n % args.kill_every == 0:
@@ -139,7 +140,7 @@ def main() -> None:
             answered = {p.in_reply_to_id for p in mastodon.posted()}
             if all(s in answered for s in eligible):
                 break
-            time.sleep(1)
+            time.sleep(2)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
