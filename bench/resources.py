@@ -63,7 +63,9 @@ def one_run(statuses: int, rng: random.Random) -> dict[str, float]:
                 for i in range(statuses // 2):
                     author = accounts[i % len(accounts)]
                     if rng.random() < 0.10:
-                        linked.append(post_with_paper(mastodon, author, rng.choice(papers).arxiv_id))
+                        linked.append(
+                            post_with_paper(mastodon, author, rng.choice(papers).arxiv_id)
+                        )
                     else:
                         mastodon.add_status(author, PLAIN, tags=("arxiv",))
                 done = wait_until(all_answered, 600, 0.5)
