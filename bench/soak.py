@@ -108,7 +108,8 @@ def main() -> None:
     def start() -> subprocess.Popen[bytes]:
         return subprocess.Popen([COMMAND, "run"], env=env, cwd=data, stdout=log, stderr=log)
 
-    # The bot's first cycle begins at "now"; let it note where the timeline is first.
+    # The bot's first cycle begins at "now"; let it note where the timeline is first (a
+    # cycle the chaos disturbed exits 1 and is run again).
     first = subprocess.run(
         [COMMAND, "run", "--once"], env=env, cwd=data, stdout=log, stderr=log, check=False
     )

@@ -161,7 +161,8 @@ def run(settings: Settings, *, once: bool = False) -> int:
                     "auth_failed", error=exc, hint="check MASTODON_ACCESS_TOKEN and its scopes"
                 )
                 return EXIT_AUTH
-            return EXIT_FAILED if any(e.startswith("start:") for e in report.errors) else EXIT_OK
+            # For cron: non-zero when anything in the cycle failed (it is retried next time).
+            return EXIT_FAILED if report.errors else EXIT_OK
         return _loop(bot.engine, settings.bot_poll_interval, stop)
 
 
