@@ -456,6 +456,11 @@ class Engine:
         subject_author = None
         if decision.action == "answer_parent":
             parent = self._mastodon.status(mention.in_reply_to_id or "")
+            if parent is not None and parent.account.id == self._own_id:
+                # "Thanks!" under one of its answers: Mastodon mentions the bot in every reply
+                # to it, which is no request for the same summary again.
+                log.info("mention_skipped", reason="reply_to_my_own_post", **facts)
+                return None
             refs = self._refs(parent) if parent is not None else []
             subject_author = parent.account.id if parent is not None else None
             if not refs:

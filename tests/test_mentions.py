@@ -192,6 +192,19 @@ def test_followers_policy_answers_only_followers_under_hashtags(
     assert [len(replies(mastodon, p)) for p in posts] == [1, 0]
 
 
+def test_a_thank_you_under_the_bots_answer_gets_no_further_reply(
+    mastodon: FakeMastodon, bot: Bot
+) -> None:
+    pia = mastodon.add_account("pia")
+    ask = mastodon.add_mention(pia, link(ABS))
+    bot.cycle()
+    [answer] = replies(mastodon, ask)
+    thanks = mastodon.add_mention(pia, "thanks, great summary!", in_reply_to_id=answer.id)
+    bot.cycle()
+    assert replies(mastodon, thanks) == []
+    assert len(mastodon.posted()) == 1
+
+
 def test_two_bots_mentioning_each_other_make_no_exchange(mastodon: FakeMastodon, bot: Bot) -> None:
     other = mastodon.add_account("otherbot", bot=True)
     ping = mastodon.add_mention(other, f"here is {link(ABS)}")
