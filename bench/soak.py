@@ -26,28 +26,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bench.harness import paper_pool
 from tests.fakes.arxiv import RATE_EXCEEDED, FakeArxiv
 from tests.fakes.http import Chaos, Response
 from tests.fakes.mastodon import TOKEN, FakeMastodon
-from tests.fixtures.papers import ATTENTION, PaperRecord
+from tests.fixtures.papers import ATTENTION
 
 COMMAND = str(Path(sys.executable).with_name("arxiv-bot"))
-
-
-def paper_pool(n: int) -> list[PaperRecord]:
-    return [
-        PaperRecord(
-            arxiv_id=f"2301.{i:05d}",
-            version=1,
-            title=f"Soak paper number {i}",
-            authors=("A. Author", "B. Author"),
-            summary=f"We propose method {i}. It works. We show it on {i} datasets.",
-            primary_category="cs.LG",
-            published="2023-01-02T00:00:00Z",
-            updated="2023-01-02T00:00:00Z",
-        )
-        for i in range(1, n + 1)
-    ]
 
 
 def status_html(rng: random.Random, ids: list[str]) -> tuple[str, bool]:

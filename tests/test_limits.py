@@ -73,6 +73,27 @@ def tag_requests(mastodon: FakeMastodon) -> int:
     return mastodon.count("GET", "/api/v1/timelines/tag/")
 
 
+def run_until_a_post_then_sigterm(
+    mastodon: FakeMastodon, env: dict[str, str], cwd: Path
+) -> tuple[int, str, float]:
+    """The real ``arxiv-bot run``, stopped with SIGTERM once it has posted something; returns
+    its exit code, its log, and how long it took to stop."""
+    process = subprocess.Popen(
+        [COMMAND, "run"], env=clean_env(env), cwd=cwd,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while not mastodon.posted() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.02)
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=15)
+        return process.returncode, stderr, time.monotonic() - signalled
+    finally:
+        process.kill()
+
+
 # --- pure pacing ---------------------------------------------------------------------------
 
 
@@ -247,21 +268,8 @@ def test_sigterm_ends_a_long_cycle_at_the_next_step_and_nothing_is_lost(
     assert arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path).returncode == 0
     statuses = [add_post(mastodon) for _ in range(20)]
     mastodon.fail("POST", "/api/v1/statuses", None, times=20, delay=0.5)  # 10 s of posting
-    process = subprocess.Popen(
-        [COMMAND, "run"], env=clean_env(bot_env), cwd=tmp_path,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 20
-        while not mastodon.posted() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        signalled = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=15)
-        took = time.monotonic() - signalled
-    finally:
-        process.kill()
-    assert process.returncode == 0, stderr
+    returncode, stderr, took = run_until_a_post_then_sigterm(mastodon, bot_env, tmp_path)
+    assert returncode == 0, stderr
     assert took < 3, f"stopped {took:.1f} s after SIGTERM"
     assert '"step_finished": true' in stderr
     posted = len(mastodon.posted())
@@ -323,19 +331,8 @@ def test_mastodon_down_at_start_is_retried_not_a_crash_loop(
     mastodon.fail(
         "GET", "/api/v1/accounts/verify_credentials", Response.json({"error": "down"}, 503), times=3
     )
-    process = subprocess.Popen(
-        [COMMAND, "run"], env=clean_env(bot_env), cwd=tmp_path,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 20
-        while not mastodon.posted() and time.monotonic() < deadline:
-            assert process.poll() is None, "the bot exited instead of retrying"
-            time.sleep(0.05)
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=15)
-    finally:
-        process.kill()
+    returncode, stderr, _ = run_until_a_post_then_sigterm(mastodon, bot_env, tmp_path)
+    assert returncode == 0, "the bot retried instead of exiting"
     assert [r.in_reply_to_id for r in mastodon.posted()] == [status]
     assert stderr.count('"event": "start_failed"') == 3
 
