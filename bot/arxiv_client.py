@@ -27,6 +27,7 @@ from bot.models import Paper
 
 DEFAULT_API_URL = "https://export.arxiv.org/api/query"
 BATCH_SIZE = 100
+GATE_MARGIN = 0.02
 USER_AGENT = f"arxiv-bot/{__version__} (a Mastodon bot that summarises arXiv papers)"
 _ENTRY_ID = re.compile(r"/abs/(?P<id>.+?)v(?P<version>\d+)$")
 
@@ -68,7 +69,9 @@ class RequestGate:
     def turn(self) -> Iterator[None]:
         with self._lock:
             if self._last is not None:
-                wait = self._last + self.interval - self._clock()
+                # A few milliseconds to spare, so that network jitter cannot make two requests
+                # *arrive* closer than the interval.
+                wait = self._last + self.interval + GATE_MARGIN - self._clock()
                 if wait > 0:
                     self._sleep(wait)
             self._last = self._clock()
