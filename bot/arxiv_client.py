@@ -62,8 +62,6 @@ class RequestGate:
         if previous is not None:
             self._last = clock() - max(wall() - previous, 0.0)
         self._lock = threading.Lock()
-        self.started: list[float] = []
-        """Start times of requests (clock values), for the benchmarks; the newest 1,000."""
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -75,7 +73,6 @@ class RequestGate:
                 if wait > 0:
                     self._sleep(wait)
             self._last = self._clock()
-            self.started = [*self.started[-999:], self._last]
             if self._on_request is not None:
                 self._on_request(self._wall())
             yield

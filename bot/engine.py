@@ -44,7 +44,7 @@ from bot.models import (
     Status,
     Visibility,
 )
-from bot.pacing import Backoff, RateLimit, stretched_gap
+from bot.pacing import TAGS_PER_REQUEST, Backoff, RateLimit, stretched_gap
 from bot.policy import (
     HashtagPolicy,
     MentionDecision,
@@ -167,7 +167,9 @@ class _PageRates:
         self._noticed.add(account_id)
 
 
-def tag_groups(hashtags: Sequence[str], per_request: int = 5) -> tuple[tuple[str, ...], ...]:
+def tag_groups(
+    hashtags: Sequence[str], per_request: int = TAGS_PER_REQUEST
+) -> tuple[tuple[str, ...], ...]:
     """Hashtags in groups that one timeline request can watch (``any[]`` takes 4 more)."""
     tags = tuple(hashtags)
     return tuple(tags[i : i + per_request] for i in range(0, len(tags), per_request))
@@ -386,6 +388,9 @@ class Engine:
         """A post under a watched hashtag: answer it only with every kind of consent."""
         subject = subject_of(status)
         refs = self._refs(subject)
+        if not refs:  # most posts: decided without touching the database
+            log.debug("status_skipped", status_id=subject.id, reason="no_arxiv_link")
+            return None
         reason = hashtag_skip_reason(
             subject,
             self._own_id,

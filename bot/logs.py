@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import TextIO
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
@@ -82,7 +82,3 @@ def _exception_as_text(_: WrappedLogger, __: str, event_dict: EventDict) -> Even
     if isinstance(error, BaseException):
         event_dict["error"] = f"{type(error).__name__}: {error}"
     return event_dict
-
-
-def get_logger(**facts: Any) -> Any:
-    return structlog.get_logger().bind(**facts)

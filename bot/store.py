@@ -303,13 +303,6 @@ class Store:
             )
         ]
 
-    def counts(self) -> dict[str, int]:
-        tables = ("pending", "answered", "replies", "papers")
-        return {
-            t: int(self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])  # noqa: S608
-            for t in tables
-        }
-
     # --- paper cache -----------------------------------------------------------------------
 
     def cached_papers(self, ids: Iterable[str]) -> dict[str, Paper]:

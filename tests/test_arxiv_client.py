@@ -111,13 +111,10 @@ def test_the_gate_waits_only_as_long_as_needed() -> None:
         now[0] += seconds
 
     gate = RequestGate(3.0, clock=lambda: now[0], sleep=sleep)
-    with gate.turn():
-        pass
-    now[0] += 1.0
-    with gate.turn():
-        pass
-    now[0] += 5.0
-    with gate.turn():
-        pass
+    started = []
+    for pause in (0.0, 1.0, 5.0):
+        now[0] += pause
+        with gate.turn():
+            started.append(now[0])
     assert slept == [pytest.approx(2.02)]
-    assert gate.started == [100.0, pytest.approx(103.02), pytest.approx(108.02)]
+    assert started == [100.0, pytest.approx(103.02), pytest.approx(108.02)]
