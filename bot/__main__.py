@@ -1,4 +1,8 @@
-"""The command line: thin commands over plain functions."""
+"""The command line: thin commands over plain functions.
+
+Each command imports what it needs when it runs, so ``healthcheck`` (once a minute in every
+container) and ``--help`` load no client library and no settings model.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +11,15 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import __version__
-from bot.app import (
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_SETTINGS,
-    build_arxiv,
-    build_llm,
-    build_mastodon,
-    healthy,
-    run,
-    setup_logging,
-)
-from bot.arxiv_ids import normalise_id, papers_in_status, papers_in_text
-from bot.compose import compose_thread, is_withdrawn, mastodon_length
-from bot.config import ReplySettings, Settings, SettingsError, load_settings
-from bot.engine import tag_groups
-from bot.errors import BotError
-from bot.latex import latex_to_text
-from bot.llm_client import TLDR_MAX_CHARACTERS
-from bot.models import Paper, PaperRef, ServerLimits
-from bot.summary import acceptable_tldr
+
+if TYPE_CHECKING:
+    from bot.config import ReplySettings, Settings
+    from bot.models import PaperRef
+
+EXIT_OK, EXIT_FAILED, EXIT_SETTINGS = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "healthcheck":
+        from bot.health import main as healthcheck
+
+        return healthcheck()
+    from bot.config import ReplySettings, Settings, SettingsError, load_settings
+
     try:
         if args.command == "preview":
             return _preview(args, load_settings(ReplySettings))
@@ -77,21 +73,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"arxiv-bot: bad setting: {line}", file=sys.stderr)
         return EXIT_SETTINGS
     if args.command == "run":
+        from bot.app import run, setup_logging
+        from bot.errors import BotError
+
         setup_logging(settings)
         try:
             return run(settings, once=args.once)
         except BotError as exc:
             print(f"arxiv-bot: {exc}", file=sys.stderr)
             return EXIT_FAILED
-    if args.command == "check":
-        return _check(settings)
-    ok, why = healthy(settings)
-    print(("healthy: " if ok else "unhealthy: ") + why)
-    return EXIT_OK if ok else EXIT_FAILED
+    return _check(settings)
 
 
 def refs_in_argument(text: str, bare_ids: bool = False) -> list[PaperRef]:
     """What one REF names: an id, a URL, a post's text, or a post's HTML."""
+    from bot.arxiv_ids import normalise_id, papers_in_status, papers_in_text
+
     today = datetime.now(UTC).date()
     single = normalise_id(text.strip().removeprefix("arXiv:").removeprefix("arxiv:"), today)
     if single is not None:
@@ -102,6 +99,13 @@ def refs_in_argument(text: str, bare_ids: bool = False) -> list[PaperRef]:
 
 
 def _preview(args: argparse.Namespace, settings: ReplySettings) -> int:
+    from bot.app import build_librarian, setup_logging
+    from bot.compose import compose_thread, is_withdrawn, mastodon_length
+    from bot.latex import latex_to_text
+    from bot.models import ServerLimits
+    from bot.pacing import Backoff
+    from bot.store import Store
+
     refs: list[PaperRef] = []
     for text in args.refs:
         found = refs_in_argument(text, settings.bot_bare_ids)
@@ -112,19 +116,21 @@ def _preview(args: argparse.Namespace, settings: ReplySettings) -> int:
         return EXIT_FAILED
     setup_logging(settings)
     limits = ServerLimits(args.max_characters, args.url_length)
-    arxiv = build_arxiv(settings)
+    # The bot's own way to papers and TL;DRs, with a store that keeps nothing.
+    librarian = build_librarian(settings, Store.in_memory(), Backoff(0, 0))
     try:
-        papers = arxiv.fetch([r.arxiv_id for r in refs])
-    except BotError as exc:
-        print(f"arxiv-bot: arXiv: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        found_papers = librarian.papers.get([r.arxiv_id for r in refs])
+        if found_papers.error is not None:
+            print(f"arxiv-bot: arXiv: {found_papers.error}", file=sys.stderr)
+            return EXIT_FAILED
+        papers = found_papers.papers
+        present = [(r, papers[r.arxiv_id]) for r in refs if r.arxiv_id in papers]
+        tldrs = librarian.papers.tldrs([paper for _, paper in present])
     finally:
-        arxiv.close()
-    present = [(r, papers[r.arxiv_id]) for r in refs if r.arxiv_id in papers]
+        librarian.close()
     for ref in refs:
         if ref.arxiv_id not in papers:
             print(f"arxiv-bot: arXiv does not know {ref}", file=sys.stderr)
-    tldrs = _machine_tldrs(settings, [paper for _, paper in present])
     posts = compose_thread(
         present, limits, args.mention or None, mode=settings.bot_reply_mode, tldrs=tldrs
     )
@@ -157,31 +163,10 @@ def _preview(args: argparse.Namespace, settings: ReplySettings) -> int:
     return EXIT_OK if len(present) == len(refs) else EXIT_FAILED
 
 
-def _machine_tldrs(settings: ReplySettings, papers: list[Paper]) -> dict[str, str]:
-    llm = build_llm(settings)
-    if llm is None:
-        return {}
-    found: dict[str, str] = {}
-    try:
-        for paper in papers:
-            try:
-                tldr, verdict = acceptable_tldr(llm.tldr(paper), TLDR_MAX_CHARACTERS)
-            except BotError as exc:
-                print(f"arxiv-bot: LLM: {exc}; using the extractive summary", file=sys.stderr)
-                continue
-            if tldr is None:
-                print(
-                    f"arxiv-bot: LLM answer refused ({verdict}); using the extractive summary",
-                    file=sys.stderr,
-                )
-            else:
-                found[paper.arxiv_id] = tldr
-    finally:
-        llm.close()
-    return found
-
-
 def _check(settings: Settings) -> int:
+    from bot.app import build_mastodon
+    from bot.errors import BotError
+
     print(
         f"settings: ok (hashtags: {', '.join('#' + t for t in settings.bot_hashtags)}; "
         f"every {settings.bot_poll_interval:g} s; state: {settings.state_path})"
@@ -189,7 +174,7 @@ def _check(settings: Settings) -> int:
     mastodon = build_mastodon(settings)
     problems = 0
     try:
-        if settings.mastodon_access_token is not None:
+        if settings.has_token:
             try:
                 me = mastodon.me()
                 print(
@@ -210,14 +195,14 @@ def _check(settings: Settings) -> int:
         except BotError as exc:
             print(f"server: FAILED: {exc}")
             problems += 1
-        if settings.mastodon_access_token is not None:
+        if settings.has_token:
             try:
                 mastodon.mention_page(None, limit=1)
                 print("mentions: readable")
             except BotError as exc:
                 print(f"mentions: FAILED: {exc} (does the token have read:notifications?)")
                 problems += 1
-        for group in tag_groups(settings.bot_hashtags):
+        for group in settings.tag_groups:
             try:
                 page = mastodon.tag_page(group, None, limit=1)
                 state = "has posts" if page else "empty (or the server hides it from this client)"

@@ -6,11 +6,13 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import FrameType
+from typing import TypeVar
 
 import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -18,32 +20,29 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.arxiv_client import ArxivGateway, RequestGate
 from bot.config import ReplySettings, Settings
-from bot.engine import Engine, EngineConfig, tag_groups
+from bot.cycle import Cycle
 from bot.errors import AuthError
 from bot.llm_client import LlmGateway
 from bot.logs import configure_logging
 from bot.mastodon_client import MastodonGateway
-from bot.pacing import budget_warning
+from bot.pacing import Backoff, budget_warning
+from bot.papers import ARXIV_LAST_REQUEST, Papers
 from bot.store import Store
 
 log = structlog.get_logger()
 EXIT_OK, EXIT_FAILED, EXIT_SETTINGS, EXIT_AUTH = 0, 1, 2, 3
 STOP_GRACE_SECONDS = 8.0
-ARXIV_LAST_REQUEST = "arxiv_last_request"
+T = TypeVar("T")
 
 
 def setup_logging(settings: ReplySettings) -> None:
     configure_logging(level=settings.log_level, fmt=settings.log_format, secrets=settings.secrets)
 
 
-def build_arxiv(settings: ReplySettings, store: Store | None = None) -> ArxivGateway:
-    """The arXiv client; with a store, the gap between requests also holds across restarts."""
-    previous = store.meta(ARXIV_LAST_REQUEST) if store is not None else None
-    gate = RequestGate(
-        settings.arxiv_delay_seconds,
-        previous=float(previous) if previous else None,
-        on_request=(lambda at: store.set_meta(ARXIV_LAST_REQUEST, repr(at))) if store else None,
-    )
+def build_arxiv(settings: ReplySettings, store: Store) -> ArxivGateway:
+    """The arXiv client; the gap between requests also holds across restarts (from the store)."""
+    previous = store.meta(ARXIV_LAST_REQUEST)
+    gate = RequestGate(settings.arxiv_delay_seconds, previous=float(previous) if previous else None)
     return ArxivGateway(api_url=settings.arxiv_api_url, timeout=settings.arxiv_timeout, gate=gate)
 
 
@@ -68,66 +67,80 @@ def build_mastodon(settings: Settings) -> MastodonGateway:
     )
 
 
-def engine_config(settings: Settings) -> EngineConfig:
-    """The engine's part of the settings."""
-    return EngineConfig(
-        tag_groups=tag_groups(settings.bot_hashtags),
-        reply_visibility=settings.bot_reply_visibility,
-        max_papers_per_post=settings.bot_max_papers_per_post,
-        dry_run=settings.bot_dry_run,
-        pending_hours=settings.bot_pending_hours,
-        bare_ids=settings.bot_bare_ids,
-        reply_mode=settings.bot_reply_mode,
-        poll_interval=settings.bot_poll_interval,
-        retry_base_seconds=settings.bot_retry_base_seconds,
-        retry_max_seconds=settings.bot_retry_max_seconds,
-        retention_days=settings.bot_retention_days,
-        verify_account=settings.mastodon_access_token is not None,
-        mentions=settings.mastodon_access_token is not None,
-        hashtag_policy=settings.bot_hashtag_policy,
-        max_replies_per_thread=settings.bot_max_replies_per_thread,
-        rate_per_account=settings.bot_rate_per_account,
-    )
-
-
 @dataclass
-class Bot:
-    engine: Engine
+class Librarian:
+    """Papers and the clients behind them: all that ``preview`` needs, and part of the bot."""
+
+    papers: Papers
     store: Store
-    mastodon: MastodonGateway
     arxiv: ArxivGateway
     llm: LlmGateway | None
 
     def close(self) -> None:
-        self.mastodon.close()
         self.arxiv.close()
         if self.llm is not None:
             self.llm.close()
         self.store.close()
 
 
+def build_librarian(
+    settings: ReplySettings,
+    store: Store,
+    backoff: Backoff,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> Librarian:
+    arxiv = build_arxiv(settings, store)
+    llm = build_llm(settings)
+    papers = Papers(store, arxiv, backoff, llm=llm, monotonic=monotonic)
+    return Librarian(papers, store, arxiv, llm)
+
+
+@dataclass
+class Bot:
+    cycle: Cycle
+    librarian: Librarian
+    mastodon: MastodonGateway
+
+    @property
+    def store(self) -> Store:
+        return self.librarian.store
+
+    @property
+    def arxiv(self) -> ArxivGateway:
+        return self.librarian.arxiv
+
+    def close(self) -> None:
+        self.mastodon.close()
+        self.librarian.close()
+
+
 @contextmanager
-def built(settings: Settings, stop: threading.Event | None = None) -> Iterator[Bot]:
+def built(
+    settings: Settings,
+    stop: threading.Event | None = None,
+    *,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    monotonic: Callable[[], float] = time.monotonic,
+) -> Iterator[Bot]:
     """Everything the running bot needs, built from settings in one place, and closed after.
 
-    Setting ``stop`` makes the engine end its cycle at the next step boundary.
+    Setting ``stop`` makes the cycle end at the next step boundary. ``now`` and ``monotonic``
+    are the clocks (tests move them).
     """
     stop = stop or threading.Event()
-    store = Store.open(settings.state_path)
-    bot = Bot(
-        engine=Engine(
-            store,
-            mastodon := build_mastodon(settings),
-            arxiv := build_arxiv(settings, store),
-            engine_config(settings),
-            should_stop=stop.is_set,
-            llm=(llm := build_llm(settings)),
-        ),
-        store=store,
-        mastodon=mastodon,
-        arxiv=arxiv,
-        llm=llm,
+    backoff = Backoff(settings.bot_retry_base_seconds, settings.bot_retry_max_seconds)
+    librarian = build_librarian(settings, Store.open(settings.state_path), backoff, monotonic)
+    mastodon = build_mastodon(settings)
+    cycle = Cycle(
+        librarian.store,
+        mastodon,
+        librarian.papers,
+        settings,
+        now=now,
+        monotonic=monotonic,
+        should_stop=stop.is_set,
     )
+    bot = Bot(cycle, librarian, mastodon)
     try:
         yield bot
     finally:
@@ -147,15 +160,13 @@ def run(settings: Settings, *, once: bool = False) -> int:
             state=str(settings.state_path),
         )
         warning = budget_warning(
-            settings.bot_poll_interval,
-            len(settings.bot_hashtags),
-            mentions=settings.mastodon_access_token is not None,
+            settings.bot_poll_interval, len(settings.bot_hashtags), mentions=settings.has_token
         )
         if warning is not None:
             log.warning("request_budget", message=warning)
         if once:
             try:
-                report = bot.engine.run_cycle()
+                report = bot.cycle.run_cycle()
             except AuthError as exc:
                 log.error(
                     "auth_failed", error=exc, hint="check MASTODON_ACCESS_TOKEN and its scopes"
@@ -163,19 +174,49 @@ def run(settings: Settings, *, once: bool = False) -> int:
                 return EXIT_AUTH
             # For cron: non-zero when anything in the cycle failed (it is retried next time).
             return EXIT_FAILED if report.errors else EXIT_OK
-        return _loop(bot.engine, settings.bot_poll_interval, stop)
+        code, finished = _with_signals(
+            stop, lambda: serve(bot.cycle, settings.bot_poll_interval, stop)
+        )
+    if not finished:
+        # A request still hanging after the grace time is abandoned: every step is recorded,
+        # so that is no worse than a crash.
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
-def _loop(engine: Engine, interval: float, stop: threading.Event) -> int:
+def _with_signals(stop: threading.Event, body: Callable[[], T]) -> T:
+    """Run ``body`` with SIGTERM and SIGINT setting ``stop``; the old handlers after."""
+
+    def on_signal(signum: int, _: FrameType | None) -> None:
+        log.info("stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return body()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def serve(
+    cycle: Cycle, interval: float, stop: threading.Event, grace: float = STOP_GRACE_SECONDS
+) -> tuple[int, bool]:
+    """Run cycles every ``interval`` seconds on the scheduler until ``stop`` is set.
+
+    Returns the exit code, and whether the cycle in progress reached a step boundary within
+    ``grace`` seconds of the stop.
+    """
     outcome = {"code": EXIT_OK}
     busy = threading.Lock()
 
-    def cycle() -> None:
+    def job() -> None:
         if stop.is_set():
             return
         try:
             with busy:
-                engine.run_cycle()
+                cycle.run_cycle()
         except AuthError as exc:
             log.error("auth_failed", error=exc, hint="check MASTODON_ACCESS_TOKEN and its scopes")
             outcome["code"] = EXIT_AUTH
@@ -183,52 +224,17 @@ def _loop(engine: Engine, interval: float, stop: threading.Event) -> int:
         except Exception as exc:  # the job boundary: log, and let the next cycle try again
             log.exception("cycle_failed", error=exc)
 
-    def on_signal(signum: int, _: FrameType | None) -> None:
-        log.info("stopping", signal=signal.Signals(signum).name)
-        stop.set()
-
     scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(max_workers=1)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         timezone=UTC,
     )
-    scheduler.add_job(
-        cycle, "interval", seconds=interval, next_run_time=datetime.now(UTC), id="poll"
-    )
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    scheduler.add_job(job, "interval", seconds=interval, next_run_time=datetime.now(UTC), id="poll")
     scheduler.start()
     try:
         stop.wait()
     finally:
         scheduler.shutdown(wait=False)
-        # The engine stops at its next step boundary; a request still hanging after the grace
-        # time is abandoned: every step is recorded, so that is no worse than a crash.
-        finished = busy.acquire(timeout=STOP_GRACE_SECONDS)
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        finished = busy.acquire(timeout=grace)
     log.info("stopped", exit_code=outcome["code"], step_finished=finished)
-    if not finished:
-        sys.stderr.flush()
-        os._exit(outcome["code"])
-    return outcome["code"]
-
-
-def healthy(settings: Settings, now: datetime | None = None) -> tuple[bool, str]:
-    """Whether the last good cycle is recent: within three poll intervals (at least 60 s)."""
-    if not settings.state_path.exists():
-        return False, f"no state at {settings.state_path}"
-    store = Store.open(settings.state_path)
-    try:
-        last = store.meta("last_good_cycle")
-    finally:
-        store.close()
-    if last is None:
-        return False, "no cycle has completed yet"
-    age = (now or datetime.now(UTC)) - datetime.fromisoformat(last)
-    allowed = timedelta(seconds=max(3 * settings.bot_poll_interval, 60))
-    if age > allowed:
-        return (
-            False,
-            f"last good cycle {age.total_seconds():.0f} s ago (allowed {allowed.total_seconds():.0f} s)",
-        )
-    return True, f"last good cycle {age.total_seconds():.0f} s ago"
+    return outcome["code"], finished

@@ -40,7 +40,8 @@ class RequestGate:
     """At most one request per ``interval`` seconds across every thread of the process.
 
     ``previous`` (a wall-clock time) is when the last process made its last request, so a
-    restart does not make one too early either; ``on_request`` hears each new one's time.
+    restart does not make one too early either. The caller keeps that time (the gate does no
+    I/O): :meth:`next_turn_at` before asking, :attr:`last_at` after.
     """
 
     def __init__(
@@ -50,14 +51,14 @@ class RequestGate:
         sleep: Callable[[float], None] = time.sleep,
         *,
         previous: float | None = None,
-        on_request: Callable[[float], None] | None = None,
         wall: Callable[[], float] = time.time,
     ) -> None:
         self.interval = interval
         self._clock = clock
         self._sleep = sleep
         self._wall = wall
-        self._on_request = on_request
+        self.last_at: float | None = previous
+        """Wall-clock time of the last request, this process's or the previous one's."""
         self._last: float | None = None
         if previous is not None:
             self._last = clock() - max(wall() - previous, 0.0)
@@ -73,9 +74,15 @@ class RequestGate:
                 if wait > 0:
                     self._sleep(wait)
             self._last = self._clock()
-            if self._on_request is not None:
-                self._on_request(self._wall())
+            self.last_at = self._wall()
             yield
+
+    def next_turn_at(self) -> float:
+        """Wall-clock time at which the next request may go."""
+        if self._last is None:
+            return self._wall()
+        wait = self._last + self.interval + GATE_MARGIN - self._clock()
+        return self._wall() + max(wait, 0.0)
 
 
 class _PacedTransport(HTTPAdapter):
@@ -122,6 +129,12 @@ class ArxivGateway:
 
     def close(self) -> None:
         self._session.close()
+
+    def next_request_at(self) -> float:
+        return self.gate.next_turn_at()
+
+    def last_request_at(self) -> float | None:
+        return self.gate.last_at
 
     def fetch(self, ids: Sequence[str]) -> dict[str, Paper]:
         """Papers by id (without version; the latest version is fetched).

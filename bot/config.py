@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.health import DEFAULT_DATA_DIR, state_file
 from bot.models import Visibility
+from bot.pacing import tag_groups
 
 _HASHTAG = re.compile(r"[^\W]\w*", re.UNICODE)
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -106,7 +108,7 @@ class Settings(ReplySettings):
     mastodon_timeout: float = Field(default=15.0, gt=0, le=600)
     bot_hashtags: Annotated[tuple[str, ...], NoDecode] = ()
     bot_poll_interval: float = Field(default=60.0, gt=0, le=86400)
-    bot_data_dir: Path = Path("./data")
+    bot_data_dir: Path = DEFAULT_DATA_DIR
     bot_dry_run: bool = False
     bot_reply_visibility: Visibility = "unlisted"
     bot_pending_hours: float = Field(default=24.0, gt=0, le=24 * 30)
@@ -168,10 +170,25 @@ class Settings(ReplySettings):
         return super().secrets + ([token.get_secret_value()] if token is not None else [])
 
     @property
+    def has_token(self) -> bool:
+        """With a token the bot verifies its account and reads its mentions; without, it is a
+        dry run over public hashtag timelines."""
+        return self.mastodon_access_token is not None
+
+    @property
+    def tag_groups(self) -> tuple[tuple[str, ...], ...]:
+        """The watched hashtags as one timeline request each can carry."""
+        return tag_groups(self.bot_hashtags)
+
+    @property
+    def health_max_age_seconds(self) -> float:
+        """How old the last good cycle may be before the healthcheck fails."""
+        return max(3 * self.bot_poll_interval, 60.0)
+
+    @property
     def state_path(self) -> Path:
         """The SQLite file; a dry run keeps its own, so it never marks real work as done."""
-        name = "state-dry-run.sqlite3" if self.bot_dry_run else "state.sqlite3"
-        return self.bot_data_dir / name
+        return state_file(self.bot_data_dir, self.bot_dry_run)
 
 
 S = TypeVar("S", bound=BaseSettings)

@@ -14,8 +14,8 @@ from bot import __version__
 from bot.errors import AuthError, RateLimitedError, RejectedError, TransientError
 from bot.latex import latex_to_text
 from bot.models import Paper
+from bot.summary import TLDR_MAX_CHARACTERS
 
-TLDR_MAX_CHARACTERS = 220
 SYSTEM_PROMPT = (
     "You write TL;DRs of scientific papers for a social network. Given a title and an "
     "abstract, answer with exactly one plain sentence of at most "

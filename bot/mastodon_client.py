@@ -28,9 +28,8 @@ from mastodon import (
 from bot import __version__
 from bot.errors import AuthError, RateLimitedError, RejectedError, TransientError
 from bot.models import VISIBILITIES, Account, Post, ServerLimits, Status, Visibility
-from bot.pacing import TAGS_PER_REQUEST, RateLimit
+from bot.pacing import PAGE_LIMIT, TAGS_PER_REQUEST, RateLimit
 
-PAGE_LIMIT = 40
 USER_AGENT = f"arxiv-bot/{__version__}"
 log = structlog.get_logger()
 

@@ -8,7 +8,8 @@ from typing import Literal
 
 Visibility = Literal["public", "unlisted", "private", "direct"]
 ReplyMode = Literal["summary", "abstract"]
-RequestKind = Literal["hashtag", "mention", "help", "notice", "confirm"]
+RequestKind = Literal["hashtag", "mention", "help", "notice", "confirm", "delete"]
+"""What a queued request asks for: papers (hashtag, mention), a message, or a deletion."""
 VISIBILITIES: tuple[Visibility, ...] = ("direct", "private", "unlisted", "public")
 """From narrowest to widest."""
 
@@ -95,7 +96,8 @@ class PendingStatus:
     """A status the bot has decided to answer, waiting for its papers and its reply.
 
     ``status`` is what the reply goes under; its author is the person answered. A ``message``
-    (help, a notice, a confirmation) is posted instead of papers.
+    (help, a notice, a confirmation) is posted instead of papers. A ``delete`` request removes
+    the bot's reply that ``status`` answers (its ``in_reply_to_id``) and posts nothing.
     """
 
     status: Status

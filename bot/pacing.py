@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 WINDOW_SECONDS = 15 * 60
@@ -15,6 +16,10 @@ PAGED_LIMIT = 300
 """Mastodon: requests carrying min_id/max_id/since_id, per user per 15 minutes."""
 BUDGET_SHARE = 0.8
 TAGS_PER_REQUEST = 5
+PAGE_LIMIT = 40
+"""Statuses asked for per timeline or notifications page (Mastodon's maximum)."""
+MAX_PAGES_PER_CYCLE = 10
+"""Pages one source may read in a cycle, so a flood cannot starve the other sources."""
 
 
 class Backoff:
@@ -48,6 +53,14 @@ class Backoff:
     def succeeded(self) -> None:
         self.failures = 0
         self.next_at = float("-inf")
+
+
+def tag_groups(
+    hashtags: Sequence[str], per_request: int = TAGS_PER_REQUEST
+) -> tuple[tuple[str, ...], ...]:
+    """Hashtags in groups that one timeline request can watch (``any[]`` takes the rest)."""
+    tags = tuple(hashtags)
+    return tuple(tags[i : i + per_request] for i in range(0, len(tags), per_request))
 
 
 def requests_per_cycle(hashtags: int, mentions: bool) -> int:

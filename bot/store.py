@@ -10,17 +10,30 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+
+import structlog
 
 from bot.errors import StateError
-from bot.models import Account, Paper, PaperRef, PendingStatus, Status
+from bot.models import Paper, PendingStatus
+from bot.records import (
+    UnreadableRecord,
+    paper_from_json,
+    paper_to_json,
+    request_from_json,
+    request_to_json,
+)
 
-SCHEMA_VERSION = 1
-MIGRATIONS: Mapping[int, Sequence[str]] = {}
+_SET_ASIDE = (
+    "CREATE TABLE IF NOT EXISTS set_aside ("
+    " status_id TEXT PRIMARY KEY, request TEXT NOT NULL, reason TEXT NOT NULL,"
+    " set_aside_at TEXT NOT NULL)"
+)
+SCHEMA_VERSION = 2
+MIGRATIONS: Mapping[int, Sequence[str]] = {2: [_SET_ASIDE]}
 """Statements that bring a database from version ``n - 1`` to ``n``, run in one transaction."""
+log = structlog.get_logger()
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS cursors (
@@ -46,6 +59,9 @@ CREATE TABLE IF NOT EXISTS papers (
 CREATE TABLE IF NOT EXISTS tldrs (
     arxiv_id TEXT NOT NULL, version INTEGER NOT NULL, model TEXT NOT NULL, tldr TEXT,
     verdict TEXT NOT NULL, made_at TEXT NOT NULL, PRIMARY KEY (arxiv_id, version, model));
+CREATE TABLE IF NOT EXISTS set_aside (
+    status_id TEXT PRIMARY KEY, request TEXT NOT NULL, reason TEXT NOT NULL,
+    set_aside_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS notices_by_account ON notices (account_id, kind, sent_at);
 CREATE INDEX IF NOT EXISTS answered_by_asker ON answered (asker_id, answered_at);
 CREATE INDEX IF NOT EXISTS replies_by_reply ON replies (reply_id);
@@ -84,6 +100,11 @@ class Store:
         except (OSError, sqlite3.Error) as exc:
             raise StateError(f"cannot use the state database {path}: {exc}") from exc
         return store
+
+    @classmethod
+    def in_memory(cls) -> Store:
+        """A throw-away store, for ``arxiv-bot preview``: the same code paths, nothing kept."""
+        return cls.open(Path(":memory:"))
 
     def close(self) -> None:
         self._db.close()
@@ -165,7 +186,7 @@ class Store:
                     " VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM pending))",
                     (
                         item.status.id,
-                        json.dumps(_request_to_dict(item)),
+                        request_to_json(item),
                         item.status.account.id,
                         item.kind,
                         item.first_seen.isoformat(),
@@ -200,16 +221,42 @@ class Store:
         return row.fetchone() is not None
 
     def pending(self) -> list[PendingStatus]:
-        """Queued requests, oldest first, each with the replies already posted for it."""
+        """Queued requests, oldest first, each with the replies already posted for it.
+
+        A request that no longer parses (written by another version of the bot, or damaged)
+        is moved to ``set_aside`` and logged once, so it cannot fail every cycle.
+        """
         rows = self._db.execute(
             "SELECT status_id, request, first_seen FROM pending ORDER BY seq"
         ).fetchall()
-        return [
-            _request_from_dict(
-                json.loads(request), datetime.fromisoformat(first_seen), tuple(self.reply_ids(sid))
+        queue = []
+        for status_id, request, first_seen in rows:
+            try:
+                queue.append(
+                    request_from_json(
+                        request,
+                        datetime.fromisoformat(first_seen),
+                        tuple(self.reply_ids(status_id)),
+                    )
+                )
+            except (UnreadableRecord, ValueError) as exc:
+                self._set_aside(str(status_id), str(request), str(exc))
+        return queue
+
+    def _set_aside(self, status_id: str, request: str, reason: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM pending WHERE status_id=?", (status_id,))
+            db.execute(
+                "INSERT OR REPLACE INTO set_aside (status_id, request, reason, set_aside_at)"
+                " VALUES (?, ?, ?, ?)",
+                (status_id, request, reason, _now()),
             )
-            for sid, request, first_seen in rows
-        ]
+        log.warning("request_set_aside", status_id=status_id, reason=reason)
+
+    def set_aside(self) -> list[tuple[str, str]]:
+        """Requests taken off the queue because they no longer parse: (status id, reason)."""
+        rows = self._db.execute("SELECT status_id, reason FROM set_aside ORDER BY set_aside_at")
+        return [(str(a), str(b)) for a, b in rows]
 
     # --- consent and etiquette ----------------------------------------------------------------
 
@@ -306,24 +353,29 @@ class Store:
     # --- paper cache -----------------------------------------------------------------------
 
     def cached_papers(self, ids: Iterable[str]) -> dict[str, Paper]:
+        """Cached papers by id; a cache entry that no longer parses is forgotten (and logged),
+        so the paper is simply fetched again."""
         out: dict[str, Paper] = {}
         for arxiv_id in dict.fromkeys(ids):
             row = self._db.execute(
                 "SELECT paper FROM papers WHERE arxiv_id=?", (arxiv_id,)
             ).fetchone()
-            if row is not None:
-                out[arxiv_id] = _paper_from_dict(json.loads(row[0]))
+            if row is None:
+                continue
+            try:
+                out[arxiv_id] = paper_from_json(row[0])
+            except UnreadableRecord as exc:
+                with self._transaction() as db:
+                    db.execute("DELETE FROM papers WHERE arxiv_id=?", (arxiv_id,))
+                log.warning("cached_paper_forgotten", paper_id=arxiv_id, reason=str(exc))
         return out
 
     def cache_papers(self, papers: Iterable[Paper]) -> None:
         with self._transaction() as db:
             for paper in papers:
-                record = asdict(paper)
-                record["published"] = paper.published.isoformat()
-                record["updated"] = paper.updated.isoformat()
                 db.execute(
                     "INSERT OR REPLACE INTO papers (arxiv_id, paper, fetched_at) VALUES (?, ?, ?)",
-                    (paper.arxiv_id, json.dumps(record), _now()),
+                    (paper.arxiv_id, paper_to_json(paper), _now()),
                 )
 
     # --- machine-written summaries ----------------------------------------------------------
@@ -370,66 +422,14 @@ class Store:
     # --- health ----------------------------------------------------------------------------
 
     def set_meta(self, key: str, value: str) -> None:
+        self.set_metas({key: value})
+
+    def set_metas(self, values: Mapping[str, str]) -> None:
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+            db.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(values.items())
+            )
 
     def meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return None if row is None else str(row[0])
-
-
-def _request_to_dict(item: PendingStatus) -> dict[str, Any]:
-    return {
-        "status": asdict(item.status),
-        "refs": [[r.arxiv_id, r.version] for r in item.refs],
-        "kind": item.kind,
-        "mode": item.mode,
-        "message": item.message,
-        "subject_author_id": item.subject_author_id,
-    }
-
-
-def _request_from_dict(
-    data: dict[str, Any], first_seen: datetime, posted: tuple[str, ...]
-) -> PendingStatus:
-    return PendingStatus(
-        status=_status_from_dict(data["status"]),
-        refs=tuple(PaperRef(a, v) for a, v in data["refs"]),
-        first_seen=first_seen,
-        posted_reply_ids=posted,
-        kind=data["kind"],
-        mode=data["mode"],
-        message=data["message"],
-        subject_author_id=data["subject_author_id"],
-    )
-
-
-def _status_from_dict(data: dict[str, Any]) -> Status:
-    reblog = data.get("reblog")
-    account = data["account"]
-    return Status(
-        id=data["id"],
-        url=data.get("url"),
-        account=Account(**{**account, "fields": tuple(account.get("fields", ()))}),
-        content=data["content"],
-        visibility=data["visibility"],
-        spoiler_text=data.get("spoiler_text", ""),
-        language=data.get("language"),
-        in_reply_to_id=data.get("in_reply_to_id"),
-        card_url=data.get("card_url"),
-        reblog=_status_from_dict(reblog) if reblog else None,
-    )
-
-
-def _paper_from_dict(data: dict[str, Any]) -> Paper:
-    return Paper(
-        arxiv_id=data["arxiv_id"],
-        version=int(data["version"]),
-        title=data["title"],
-        authors=tuple(data["authors"]),
-        abstract=data["abstract"],
-        primary_category=data["primary_category"],
-        published=datetime.fromisoformat(data["published"]),
-        updated=datetime.fromisoformat(data["updated"]),
-        comment=data.get("comment"),
-    )

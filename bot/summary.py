@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 ELLIPSIS = "…"
+TLDR_MAX_CHARACTERS = 220
+"""The longest machine-written TL;DR accepted (and asked for)."""
 ROOMY = 600
 """From this budget on, a summary has room for more than its key sentence."""
 

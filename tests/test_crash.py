@@ -116,14 +116,14 @@ def test_a_reply_whose_answer_was_lost_is_found_in_the_thread_after_the_key_expi
 ) -> None:
     settings = make_settings(MASTODON_TIMEOUT="0.5")
     with built(settings) as bot:
-        bot.engine.start()
-        bot.engine.run_cycle()
+        bot.cycle.start()
+        bot.cycle.run_cycle()
         status = two_paper_post(mastodon)
         mastodon.fail("POST", "/api/v1/statuses", None, delay_after=1.5)
-        first = bot.engine.run_cycle()
+        first = bot.cycle.run_cycle()
         assert first.posts == 0
         assert len(mastodon.posted()) == 1, "the server did store it"
         mastodon.forget_idempotency_keys()
-        bot.engine.run_cycle()
+        bot.cycle.run_cycle()
     assert_one_thread(mastodon, status)
     assert posts_seen(mastodon) == 2, "the lost reply was found, not posted again"

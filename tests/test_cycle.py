@@ -9,7 +9,7 @@ import pytest
 
 from bot.app import built
 from bot.config import Settings
-from bot.engine import CycleReport
+from bot.cycle import CycleReport
 from tests.conftest import hashtag, link, post_html
 from tests.fakes.arxiv import RATE_EXCEEDED, FakeArxiv
 from tests.fakes.http import Response
@@ -21,8 +21,8 @@ SettingsFactory = Callable[..., Settings]
 def cycle(settings: Settings) -> CycleReport:
     """One real cycle, with everything built from settings as the CLI does it."""
     with built(settings) as bot:
-        bot.engine.start()
-        return bot.engine.run_cycle()
+        bot.cycle.start()
+        return bot.cycle.run_cycle()
 
 
 def paper_post(
@@ -292,9 +292,9 @@ def test_dry_run_posts_nothing_and_says_what_it_would_post(
 ) -> None:
     settings = make_settings(BOT_DRY_RUN="true", MASTODON_ACCESS_TOKEN="")
     with built(settings) as bot:
-        bot.engine.run_cycle()
+        bot.cycle.run_cycle()
         status = paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
-        report = bot.engine.run_cycle()
+        report = bot.cycle.run_cycle()
     assert report.replied == 1
     assert mastodon.posted() == []
     would = [e for e in captured_logs if e["event"] == "would_post"]

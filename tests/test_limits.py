@@ -15,11 +15,10 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_arxiv, build_mastodon, engine_config
+from bot.app import built
 from bot.config import Settings
-from bot.engine import Engine
+from bot.cycle import Cycle
 from bot.pacing import Backoff, RateLimit, budget_warning, smallest_interval, stretched_gap
-from bot.store import Store
 from tests.conftest import hashtag, link, post_html
 from tests.fakes.arxiv import RATE_EXCEEDED, FakeArxiv
 from tests.fakes.http import Response
@@ -42,25 +41,11 @@ class Clock:
 
 
 @contextmanager
-def engine_with_clock(settings: Settings, clock: Clock) -> Iterator[Engine]:
+def engine_with_clock(settings: Settings, clock: Clock) -> Iterator[Cycle]:
     """The real adapters and store, with time under the test's control."""
-    store = Store.open(settings.state_path)
-    mastodon, arxiv = build_mastodon(settings), build_arxiv(settings)
-    engine = Engine(
-        store,
-        mastodon,
-        arxiv,
-        engine_config(settings),
-        monotonic=clock,
-        now=clock.wall,
-    )
-    try:
-        engine.start()
-        yield engine
-    finally:
-        mastodon.close()
-        arxiv.close()
-        store.close()
+    with built(settings, now=clock.wall, monotonic=clock) as bot:
+        bot.cycle.start()
+        yield bot.cycle
 
 
 def add_post(mastodon: FakeMastodon, arxiv_id: str = "1706.03762") -> int:
@@ -312,13 +297,11 @@ def test_a_locked_state_database_stops_the_start_with_a_clear_message(
 def test_the_arxiv_gap_holds_across_restarts(
     arxiv_server: FakeArxiv, make_settings: Callable[..., Settings]
 ) -> None:
-    from bot.app import built
-
     settings = make_settings(ARXIV_DELAY_SECONDS="0.5")
     with built(settings) as bot:
-        bot.arxiv.fetch(["1706.03762"])
+        assert bot.librarian.papers.get(["1706.03762"]).papers
     with built(settings) as bot:
-        bot.arxiv.fetch(["hep-th/9711200"])
+        assert bot.librarian.papers.get(["hep-th/9711200"]).papers
     first, second = (r.at for r in arxiv_server.requests)
     assert second - first >= 0.49
 

@@ -38,13 +38,13 @@ def llm_settings(make_settings: Callable[..., Settings], llm: FakeLlm) -> Settin
 
 def answer_posts(mastodon: FakeMastodon, settings: Settings, *ids: str) -> None:
     with built(settings) as bot:
-        bot.engine.start()
-        bot.engine.run_cycle()
+        bot.cycle.start()
+        bot.cycle.run_cycle()
         author = mastodon.add_account("alice")
         for arxiv_id in ids:
             body = post_html(link(f"https://arxiv.org/abs/{arxiv_id}"), hashtag("arxiv"))
             mastodon.add_status(author, body, tags=("arxiv",))
-        bot.engine.run_cycle()
+        bot.cycle.run_cycle()
 
 
 def test_the_reply_carries_the_labelled_machine_tldr(

@@ -8,7 +8,7 @@ import pytest
 
 from bot.app import built
 from bot.config import Settings
-from bot.engine import CycleReport
+from bot.cycle import CycleReport
 from bot.models import Account, Status
 from bot.policy import command_in, mention_decision, opted_out_by_profile
 from tests.conftest import hashtag, link, post_html
@@ -26,7 +26,7 @@ class Bot:
 
     def cycle(self) -> CycleReport:
         with built(self.settings) as bot:
-            return bot.engine.run_cycle()
+            return bot.cycle.run_cycle()
 
 
 @pytest.fixture

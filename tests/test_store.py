@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.errors import StateError
 from bot.models import Account, Paper, PaperRef, PendingStatus, Status
-from bot.store import Store
+from bot.records import REQUEST_VERSION
+from bot.store import SCHEMA_VERSION, Store
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -130,13 +133,99 @@ def test_an_older_schema_is_migrated_in_place(tmp_path: Path) -> None:
     store = Store.open(path)
     store.record_page("tags:a", "10", [])
     store.close()
-    migrations = {2: ("ALTER TABLE cursors ADD COLUMN note TEXT DEFAULT 'kept'",)}
-    store = Store.open(path, target=2, migrations=migrations)
+    migrations = {SCHEMA_VERSION + 1: ("ALTER TABLE cursors ADD COLUMN note TEXT DEFAULT 'kept'",)}
+    store = Store.open(path, target=SCHEMA_VERSION + 1, migrations=migrations)
     assert store.cursor("tags:a") == "10"
-    assert store.meta("schema_version") == "2"
+    assert store.meta("schema_version") == str(SCHEMA_VERSION + 1)
     store.close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT note FROM cursors").fetchone() == ("kept",)
+
+
+# A queued request and a cached paper exactly as version 0.1.0 (schema 1) wrote them: JSON
+# with no version field.
+V1_REQUEST = (
+    '{"status": {"id": "150", "url": "https://fake.example/@a/150", "account": {"id": "5",'
+    ' "acct": "a@b.example", "bot": false, "note": "", "fields": []}, "content": "<p>x</p>",'
+    ' "visibility": "public", "spoiler_text": "cw", "language": "fr", "in_reply_to_id": null,'
+    ' "card_url": null, "reblog": null}, "refs": [["1706.03762", 2]], "kind": "hashtag",'
+    ' "mode": "summary", "message": null, "subject_author_id": null}'
+)
+V1_PAPER = (
+    '{"arxiv_id": "1706.03762", "version": 7, "title": "Attention", "authors": ["A. V."],'
+    ' "abstract": "We propose.", "primary_category": "cs.CL",'
+    ' "published": "2017-06-12T17:57:34+00:00", "updated": "2023-08-02T00:41:18+00:00",'
+    ' "comment": null}'
+)
+
+
+def schema_1_database(path: Path) -> None:
+    """A state file as schema 1 left it, holding one queued request and one cached paper."""
+    Store.open(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE set_aside")
+        db.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+        db.execute(
+            "INSERT INTO pending (status_id, request, asker_id, kind, first_seen, seq)"
+            " VALUES ('150', ?, '5', 'hashtag', ?, 1)",
+            (V1_REQUEST, NOW.isoformat()),
+        )
+        db.execute(
+            "INSERT INTO papers (arxiv_id, paper, fetched_at) VALUES ('1706.03762', ?, ?)",
+            (V1_PAPER, NOW.isoformat()),
+        )
+    db.close()
+
+
+def test_records_of_schema_1_are_read_after_the_upgrade(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    schema_1_database(path)
+    store = Store.open(path)
+    assert store.meta("schema_version") == str(SCHEMA_VERSION)
+    [item] = store.pending()
+    assert item == pending("150", "1706.03762")
+    [paper] = store.cached_papers(["1706.03762"]).values()
+    assert (paper.version, paper.title, paper.published.year) == (7, "Attention", 2017)
+    assert store.set_aside() == []
+
+
+def test_a_request_that_no_longer_parses_is_set_aside_once(
+    tmp_path: Path, captured_logs: list[MutableMapping[str, Any]]
+) -> None:
+    path = tmp_path / "state.sqlite3"
+    schema_1_database(path)
+    store = Store.open(path)
+    store.record_page("tags:a", "9", [pending("151", "2504.18412")])
+    with store._transaction() as db:  # a field renamed by some other version of the bot
+        db.execute(
+            "UPDATE pending SET request=? WHERE status_id='150'",
+            (V1_REQUEST.replace('"visibility"', '"audience"'),),
+        )
+    assert [p.status.id for p in store.pending()] == ["151"]
+    assert [p.status.id for p in store.pending()] == ["151"]
+    [(status_id, reason)] = store.set_aside()
+    assert status_id == "150"
+    assert "visibility" in reason
+    set_aside = [e for e in captured_logs if e["event"] == "request_set_aside"]
+    assert [e["status_id"] for e in set_aside] == ["150"], "logged once, not every cycle"
+
+
+def test_an_unreadable_cached_paper_is_forgotten_and_fetched_again(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "state.sqlite3")
+    with store._transaction() as db:
+        db.execute(
+            "INSERT INTO papers (arxiv_id, paper, fetched_at) VALUES ('1706.03762', '{\"v\": 9}', ?)",
+            (NOW.isoformat(),),
+        )
+    assert store.cached_papers(["1706.03762"]) == {}
+    assert store.cached_papers(["1706.03762"]) == {}, "gone, not failing again"
+
+
+def test_records_are_written_with_their_version(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "state.sqlite3")
+    store.record_page("tags:a", "9", [pending("151", "2504.18412")])
+    [(request,)] = store._db.execute("SELECT request FROM pending").fetchall()
+    assert json.loads(request)["v"] == REQUEST_VERSION
 
 
 def test_the_database_runs_in_wal_mode(tmp_path: Path) -> None:

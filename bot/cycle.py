@@ -1,0 +1,277 @@
+"""One cycle, in order; the only code that sequences I/O.
+
+    read every source, page by page (sources) → decide each page's requests (intake)
+    → queue them and move the cursor (store, one step)
+    → papers for everything queued (papers: cache, then one batched arXiv request)
+    → post each request's replies exactly once (posting) → mark it done
+
+Every step is recorded before the next begins, so a crash at any point loses nothing: the
+queue survives, a reply already posted is not posted again, and a post retried after a crash
+carries the same idempotency key. Whatever is backing off (Mastodon after errors or a 429,
+arXiv after errors) is skipped until due; the scheduler's later cycles pick it up.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from bot.config import Settings
+from bot.errors import RateLimitedError, RejectedError, TransientError
+from bot.health import LAST_GOOD_CYCLE
+from bot.health import MAX_AGE as HEALTH_MAX_AGE
+from bot.intake import Identity, Intake
+from bot.models import PendingStatus, ServerLimits
+from bot.pacing import Backoff, stretched_gap
+from bot.papers import Papers
+from bot.ports import MastodonPort
+from bot.posting import Poster
+from bot.sources import HashtagSource, MentionSource, ReadCounts, Source, read_source
+from bot.store import Store
+
+LIMITS_REFRESH_SECONDS = 6 * 3600
+LIMITS_RETRY_SECONDS = 300
+PRUNE_EVERY_SECONDS = 24 * 3600
+log = structlog.get_logger()
+
+
+@dataclass
+class CycleReport:
+    seen: int = 0
+    queued: int = 0
+    skipped: int = 0
+    replied: int = 0
+    posts: int = 0
+    waiting: int = 0
+    dropped: int = 0
+    arxiv_requests: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Cycle:
+    def __init__(
+        self,
+        store: Store,
+        mastodon: MastodonPort,
+        papers: Papers,
+        settings: Settings,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self._store = store
+        self._mastodon = mastodon
+        self._papers = papers
+        self._settings = settings
+        self._now = now
+        self._monotonic = monotonic
+        self._should_stop = should_stop
+        self._backoff = Backoff(settings.bot_retry_base_seconds, settings.bot_retry_max_seconds)
+        self._limits = ServerLimits()
+        self._limits_read_at: float | None = None
+        self._next_poll_at = float("-inf")
+        self._pruned_at: float | None = None
+        self._rooms: tuple[Intake, Poster, list[Source]] | None = None
+
+    def start(self) -> None:
+        """Learn who the bot is (so it never answers itself) and the server's post limits.
+
+        Called by the first cycle if not before; a failure here is retried by the next cycle.
+        """
+        me = Identity()
+        if self._settings.has_token:
+            account = self._mastodon.me()
+            me = Identity(account.id, account.acct.split("@")[0])
+            log.info(
+                "account_verified",
+                account=account.acct,
+                account_id=account.id,
+                bot_flag=account.bot,
+            )
+            if not account.bot:
+                log.warning(
+                    "bot_flag_not_set",
+                    account=account.acct,
+                    hint="tick 'This is an automated account' in the profile",
+                )
+        self._refresh_limits()
+        sources: list[Source] = [
+            HashtagSource(self._mastodon, g) for g in self._settings.tag_groups
+        ]
+        if self._settings.has_token:
+            sources.append(MentionSource(self._mastodon))
+        intake = Intake(self._store, self._mastodon, self._settings, me, self._now)
+        poster = Poster(
+            self._store, self._mastodon, self._settings, me, self._now, self._should_stop
+        )
+        self._rooms = (intake, poster, sources)
+
+    def _refresh_limits(self) -> None:
+        try:
+            self._limits = self._mastodon.server_limits()
+        except (TransientError, RejectedError) as exc:
+            log.warning("server_limits_unavailable", error=exc, using=self._limits.max_characters)
+            # Try again in a few minutes, not every cycle.
+            self._limits_read_at = self._monotonic() - LIMITS_REFRESH_SECONDS + LIMITS_RETRY_SECONDS
+            return
+        self._limits_read_at = self._monotonic()
+        log.info(
+            "server_limits",
+            max_characters=self._limits.max_characters,
+            characters_reserved_per_url=self._limits.characters_reserved_per_url,
+        )
+
+    def run_cycle(self) -> CycleReport:
+        """Read the sources when due, then work through the queue. AuthError propagates."""
+        started = time.perf_counter()
+        report = CycleReport()
+        now = self._monotonic()
+        self._prune_now_and_then(now)
+        if not self._backoff.ready(now):
+            report.errors.append("mastodon:backing_off")
+            log.info("mastodon_backing_off", retry_in=round(self._backoff.next_at - now, 1))
+        else:
+            if self._rooms is None:
+                try:
+                    self.start()
+                except TransientError as exc:
+                    self._mastodon_failed(exc, "start_failed")
+                    report.errors.append(f"start:{type(exc).__name__}")
+                    return report
+            if self._limits_read_at is None or now - self._limits_read_at > LIMITS_REFRESH_SECONDS:
+                self._refresh_limits()
+            if now >= self._next_poll_at:
+                self._read_all(report, now)
+            self._drain(report)
+        log.info(
+            "cycle",
+            seen=report.seen,
+            queued=report.queued,
+            skipped=report.skipped,
+            replied=report.replied,
+            posts=report.posts,
+            waiting=report.waiting,
+            dropped=report.dropped,
+            arxiv_requests=report.arxiv_requests,
+            errors=len(report.errors),
+            elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        if not report.errors:
+            self._store.set_metas(
+                {
+                    LAST_GOOD_CYCLE: self._now().isoformat(),
+                    HEALTH_MAX_AGE: repr(self._settings.health_max_age_seconds),
+                }
+            )
+        return report
+
+    def _read_all(self, report: CycleReport, now: float) -> None:
+        assert self._rooms is not None
+        intake, _, sources = self._rooms
+        counts = ReadCounts()
+        try:
+            for source in sources:
+                if self._should_stop():
+                    return
+                try:
+                    read_source(source, self._store, intake.decide, self._should_stop, counts)
+                except TransientError as exc:
+                    report.errors.append(f"poll:{type(exc).__name__}")
+                    self._mastodon_failed(exc, "poll_failed", source=source.key)
+                    return
+                except RejectedError as exc:  # e.g. a server without this endpoint: skip it
+                    report.errors.append(f"poll:{type(exc).__name__}")
+                    log.warning("poll_refused", source=source.key, error=exc)
+        finally:
+            report.seen += counts.seen
+            report.queued += counts.queued
+            report.skipped += counts.skipped
+        self._backoff.succeeded()
+        interval = self._settings.bot_poll_interval
+        gap = stretched_gap(self._mastodon.rate_limit(), len(sources), interval)
+        if gap > interval:
+            # Due half an interval before the gap ends, so scheduler jitter costs no cycle.
+            self._next_poll_at = now + gap - interval / 2
+            log.warning("polling_stretched", gap_seconds=round(gap, 1), interval=interval)
+        else:
+            self._next_poll_at = float("-inf")  # the scheduler's interval is the pace
+
+    def _mastodon_failed(self, exc: TransientError, event: str, **facts: object) -> None:
+        now = self._monotonic()
+        if isinstance(exc, RateLimitedError) and exc.retry_in is not None:
+            self._backoff.hold_until(now + exc.retry_in)
+            retry_in = exc.retry_in
+        else:
+            retry_in = self._backoff.failed(now)
+        log.warning(event, error=exc, retry_in=round(retry_in, 1), **facts)
+
+    def _drain(self, report: CycleReport) -> None:
+        assert self._rooms is not None
+        _, poster, _ = self._rooms
+        queue = self._expire(self._store.pending(), poster, report)
+        if not queue:
+            return
+        found = self._papers.get([r.arxiv_id for item in queue for r in item.refs])
+        report.arxiv_requests += found.requests
+        if found.error is not None:
+            report.errors.append(f"arxiv:{type(found.error).__name__}")
+        papers, unknown = found.papers, found.unknown
+        posted_before = poster.posts_sent
+        try:
+            for item in queue:
+                if self._should_stop():
+                    return
+                if any(r.arxiv_id not in papers and r.arxiv_id not in unknown for r in item.refs):
+                    report.waiting += 1
+                    continue
+                present = [(r, papers[r.arxiv_id]) for r in item.refs if r.arxiv_id in papers]
+                if item.kind != "delete" and not present and item.message is None:
+                    poster.give_up(item, "no_such_paper")
+                    report.dropped += 1
+                    continue
+                try:
+                    if item.kind == "delete":
+                        poster.delete(item)
+                        continue
+                    outcome = poster.answer(item, present, self._limits, self._papers.tldrs)
+                except RejectedError as exc:
+                    poster.give_up(item, f"rejected_{exc.status}", error=exc)
+                    report.dropped += 1
+                    continue
+                except TransientError as exc:
+                    report.errors.append(f"post:{type(exc).__name__}")
+                    self._mastodon_failed(exc, "post_failed", status_id=item.status.id)
+                    return
+                if outcome == "answered":
+                    report.replied += 1
+                elif outcome == "thread_cap":
+                    report.dropped += 1
+        finally:
+            report.posts += poster.posts_sent - posted_before
+
+    def _expire(
+        self, queue: list[PendingStatus], poster: Poster, report: CycleReport
+    ) -> list[PendingStatus]:
+        horizon = self._now() - timedelta(hours=self._settings.bot_pending_hours)
+        kept = []
+        for item in queue:
+            if item.first_seen < horizon and not item.posted_reply_ids:
+                poster.give_up(item, "expired")
+                report.dropped += 1
+            else:
+                kept.append(item)
+        return kept
+
+    def _prune_now_and_then(self, now: float) -> None:
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY_SECONDS:
+            return
+        self._pruned_at = now
+        cutoff = self._now() - timedelta(days=self._settings.bot_retention_days)
+        removed = self._store.prune(cutoff)
+        if any(removed.values()):
+            log.info("state_pruned", older_than=cutoff.isoformat(), **removed)

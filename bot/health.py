@@ -1,0 +1,87 @@
+"""``arxiv-bot healthcheck``: is the running bot's loop alive? Cheap on purpose.
+
+A container runs this once a minute, so it imports only the standard library and
+python-dotenv, opens the state file read-only, and reads two values the bot itself wrote after
+its last good cycle: when that was, and how old it may get (which the bot derives from its own
+settings). Only where the state file is must be read from the settings here: ``BOT_DATA_DIR``
+and ``BOT_DRY_RUN``, from the environment or ``./.env`` as pydantic-settings reads them (a
+test holds the two readings together).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+LAST_GOOD_CYCLE = "last_good_cycle"
+MAX_AGE = "health_max_age_seconds"
+DEFAULT_MAX_AGE = 180.0
+"""For a state file written before the bot recorded its own limit: three 60-second polls."""
+DEFAULT_DATA_DIR = Path("./data")
+_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
+_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+
+
+def state_file(data_dir: Path, dry_run: bool) -> Path:
+    """The SQLite file; a dry run keeps its own, so it never marks real work as done."""
+    return data_dir / ("state-dry-run.sqlite3" if dry_run else "state.sqlite3")
+
+
+def state_file_from(environ: Mapping[str, str], env_file: Path | None) -> Path:
+    """Where the state is, by the same rules as the settings: the environment first, then the
+    ``.env`` file, names in any case."""
+    values: dict[str, str | None] = {}
+    if env_file is not None and env_file.is_file():
+        from dotenv import dotenv_values
+
+        values.update({k.lower(): v for k, v in dotenv_values(env_file).items()})
+    values.update({k.lower(): v for k, v in environ.items()})
+    data_dir = values.get("bot_data_dir")
+    dry_run = (values.get("bot_dry_run") or "false").strip().lower()
+    if dry_run not in _TRUE | _FALSE:
+        raise ValueError(f"BOT_DRY_RUN: not a boolean: {dry_run!r}")
+    return state_file(DEFAULT_DATA_DIR if data_dir is None else Path(data_dir), dry_run in _TRUE)
+
+
+def verdict(last_good: str | None, max_age: str | None, now: datetime) -> tuple[bool, str]:
+    """Healthy when the last good cycle is no older than the bot said it may be."""
+    if last_good is None:
+        return False, "no cycle has completed yet"
+    age = (now - datetime.fromisoformat(last_good)).total_seconds()
+    allowed = float(max_age) if max_age is not None else DEFAULT_MAX_AGE
+    if age > allowed:
+        return False, f"last good cycle {age:.0f} s ago (allowed {allowed:.0f} s)"
+    return True, f"last good cycle {age:.0f} s ago"
+
+
+def check(path: Path, now: datetime | None = None) -> tuple[bool, str]:
+    """Read the state file without writing to it (no migration, no lock) and judge it."""
+    if not path.exists():
+        return False, f"no state at {path}"
+    try:
+        db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
+        try:
+            rows = dict(
+                db.execute(
+                    "SELECT key, value FROM meta WHERE key IN (?, ?)", (LAST_GOOD_CYCLE, MAX_AGE)
+                ).fetchall()
+            )
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        return False, f"cannot read the state at {path}: {exc}"
+    return verdict(rows.get(LAST_GOOD_CYCLE), rows.get(MAX_AGE), now or datetime.now(UTC))
+
+
+def main() -> int:
+    try:
+        path = state_file_from(os.environ, Path(".env"))
+    except ValueError as exc:
+        print(f"unhealthy: {exc}")
+        return 1
+    ok, why = check(path)
+    print(("healthy: " if ok else "unhealthy: ") + why)
+    return 0 if ok else 1

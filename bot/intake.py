@@ -1,0 +1,268 @@
+"""Deciding which statuses of a page are requests, and what each asks for.
+
+The page's lookups come first (who follows the bot, the posts that mentions reply to); then
+every status is decided with the pure policy and the store's memory (stops, notices, hourly
+counts). Nothing here writes anywhere: the result is a list of requests for the queue and the
+stop/start commands, which the reading loop records with the cursor in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import structlog
+
+from bot.arxiv_ids import papers_in_status
+from bot.compose import help_text, rate_notice, start_confirmation, stop_confirmation
+from bot.config import Settings
+from bot.models import PaperRef, PendingStatus, RequestKind, Status
+from bot.policy import (
+    Command,
+    MentionDecision,
+    capped,
+    command_in,
+    hashtag_skip_reason,
+    may_delete,
+    mention_decision,
+    mention_for,
+    over_rate,
+    status_text,
+    subject_of,
+)
+from bot.ports import MastodonPort
+from bot.store import Store
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who the bot is: known after the token is verified (never, on a dry run without one)."""
+
+    account_id: str | None = None
+    username: str = ""
+
+
+@dataclass
+class Decided:
+    """What one page asks for: requests to queue, oldest first, and stop/start commands."""
+
+    requests: list[PendingStatus] = field(default_factory=list)
+    stops: dict[str, bool] = field(default_factory=dict)
+
+
+class _PageRates:
+    """Per-account counts while one page is decided: the last hour's answers from the store
+    plus this page's, and who already got a help text or a notice from this page."""
+
+    def __init__(self, store: Store, now: datetime) -> None:
+        self._store = store
+        self._since = now - timedelta(hours=1)
+        self._added: Counter[str] = Counter()
+        self.helped: set[str] = set()
+        self.noticed: set[str] = set()
+
+    def over(self, account_id: str, per_hour: int) -> bool:
+        answered = self._store.answers_since(account_id, self._since)
+        return over_rate(answered + self._added[account_id], per_hour)
+
+    def count(self, account_id: str) -> None:
+        self._added[account_id] += 1
+
+
+class Intake:
+    def __init__(
+        self,
+        store: Store,
+        mastodon: MastodonPort,
+        settings: Settings,
+        me: Identity,
+        now: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._mastodon = mastodon
+        self._settings = settings
+        self._me = me
+        self._now = now
+
+    def refs(self, status: Status) -> list[PaperRef]:
+        return papers_in_status(
+            status.content,
+            self._today(),
+            card_url=status.card_url,
+            bare_ids=self._settings.bot_bare_ids,
+        )
+
+    def _today(self) -> date:
+        return self._now().date()
+
+    def decide(self, mentions: bool, statuses: Sequence[Status]) -> Decided:
+        """The requests among ``statuses`` (oldest first), from a hashtag or a mention page."""
+        if mentions:
+            return self._mentions(statuses)
+        return self._hashtag_posts(statuses)
+
+    # --- hashtag posts ---------------------------------------------------------------------
+
+    def _hashtag_posts(self, statuses: Sequence[Status]) -> Decided:
+        followers = self._followers_in(statuses)
+        rates = _PageRates(self._store, self._now())
+        decided = Decided()
+        for status in statuses:
+            item = self._hashtag_post(status, followers, rates)
+            if item is not None:
+                decided.requests.append(item)
+        return decided
+
+    def _followers_in(self, page: Sequence[Status]) -> set[str] | None:
+        if self._settings.bot_hashtag_policy != "followers":
+            return None
+        authors = {subject_of(s).account.id for s in page if not subject_of(s).account.bot}
+        return self._mastodon.followers_among(sorted(authors))
+
+    def _hashtag_post(
+        self, status: Status, followers: set[str] | None, rates: _PageRates
+    ) -> PendingStatus | None:
+        """A post under a watched hashtag: answer it only with every kind of consent."""
+        subject = subject_of(status)
+        refs = self.refs(subject)
+        if not refs:  # most posts: decided without touching the database
+            log.debug("status_skipped", status_id=subject.id, reason="no_arxiv_link")
+            return None
+        author = subject.account.id
+        reason = hashtag_skip_reason(
+            subject,
+            self._me.account_id,
+            refs,
+            stopped=self._store.is_stopped(author),
+            policy=self._settings.bot_hashtag_policy,
+            follows_bot=None if followers is None else author in followers,
+        )
+        if reason is None and rates.over(author, self._settings.bot_rate_per_account):
+            reason = "rate_per_account"  # nobody asked here, so no notice either
+        if reason is not None:
+            log.info("status_skipped", status_id=subject.id, reason=reason)
+            return None
+        rates.count(author)
+        return PendingStatus(subject, self._capped(subject, refs), self._now())
+
+    def _capped(self, status: Status, refs: Sequence[PaperRef]) -> tuple[PaperRef, ...]:
+        kept, dropped = capped(refs, self._settings.bot_max_papers_per_post)
+        if dropped:
+            log.info(
+                "papers_capped",
+                status_id=status.id,
+                paper_ids=[str(r) for r in kept],
+                ignored=[str(r) for r in dropped],
+            )
+        return kept
+
+    # --- mentions --------------------------------------------------------------------------
+
+    def _mentions(self, statuses: Sequence[Status]) -> Decided:
+        parents = self._parents(statuses)
+        rates = _PageRates(self._store, self._now())
+        decided = Decided()
+        for mention in statuses:
+            item = self._mention(mention, decided.stops, rates, parents)
+            if item is not None:
+                decided.requests.append(item)
+        return decided
+
+    def _decision(
+        self, mention: Status, stopped: bool
+    ) -> tuple[MentionDecision, list[PaperRef], Command | None]:
+        refs = self.refs(mention)
+        command = command_in(status_text(mention.content), self._me.username)
+        decision = mention_decision(mention, self._me.account_id, refs, command, stopped=stopped)
+        return decision, refs, command
+
+    def _parents(self, mentions: Sequence[Status]) -> dict[str, Status | None]:
+        """The posts that mentions without papers of their own reply to, read before deciding."""
+        parents: dict[str, Status | None] = {}
+        for mention in mentions:
+            decision, _, _ = self._decision(mention, self._store.is_stopped(mention.account.id))
+            parent_id = mention.in_reply_to_id
+            if decision.action == "answer_parent" and parent_id and parent_id not in parents:
+                parents[parent_id] = self._mastodon.status(parent_id)
+        return parents
+
+    def _mention(
+        self,
+        mention: Status,
+        stops: dict[str, bool],
+        rates: _PageRates,
+        parents: dict[str, Status | None],
+    ) -> PendingStatus | None:
+        """A mention is a request: answer it, run its command, or help, within the limits."""
+        asker = mention.account.id
+        stopped = stops.get(asker, self._store.is_stopped(asker))
+        decision, refs, command = self._decision(mention, stopped)
+        facts = {"status_id": mention.id, "command": command}
+        if decision.action == "ignore":
+            log.info("mention_skipped", reason=decision.reason, **facts)
+            return None
+        mention_text = mention_for(mention)
+        if decision.action in ("stop", "start"):
+            stops[asker] = decision.action == "stop"
+            log.info("consent_changed", account_id=asker, stopped=stops[asker], **facts)
+            text = stop_confirmation if decision.action == "stop" else start_confirmation
+            return self._message(mention, "confirm", text(mention_text))
+        if decision.action == "delete":
+            return self._deletion(mention)
+        subject_author = None
+        if decision.action == "answer_parent":
+            parent = parents.get(mention.in_reply_to_id or "")
+            if parent is not None and parent.account.id == self._me.account_id:
+                # "Thanks!" under one of its answers: Mastodon mentions the bot in every reply
+                # to it, which is no request for the same summary again.
+                log.info("mention_skipped", reason="reply_to_my_own_post", **facts)
+                return None
+            refs = self.refs(parent) if parent is not None else []
+            subject_author = parent.account.id if parent is not None else None
+            if not refs:
+                decision = MentionDecision("help", "no_paper_in_parent")
+        if decision.action == "help":
+            since = self._now() - timedelta(days=1)
+            if self._store.notices_since(asker, "help", since) or asker in rates.helped:
+                log.info("mention_skipped", reason="help_sent_today", **facts)
+                return None
+            rates.helped.add(asker)
+            return self._message(mention, "help", help_text(mention_text))
+        per_hour = self._settings.bot_rate_per_account
+        if rates.over(asker, per_hour):
+            since = self._now() - timedelta(hours=1)
+            if self._store.notices_since(asker, "notice", since) or asker in rates.noticed:
+                log.info("mention_skipped", reason="rate_per_account", **facts)
+                return None
+            rates.noticed.add(asker)
+            return self._message(mention, "notice", rate_notice(mention_text, per_hour))
+        rates.count(asker)
+        return PendingStatus(
+            mention,
+            self._capped(mention, refs),
+            self._now(),
+            kind="mention",
+            mode=decision.mode,
+            subject_author_id=subject_author,
+        )
+
+    def _message(self, status: Status, kind: RequestKind, text: str) -> PendingStatus:
+        return PendingStatus(status, (), self._now(), kind=kind, message=text)
+
+    def _deletion(self, mention: Status) -> PendingStatus | None:
+        """``delete`` under one of the bot's replies, by the people it was for: queued."""
+        target = mention.in_reply_to_id or ""
+        owner = self._store.reply_owner(target)
+        facts = {"status_id": mention.id, "reply_id": target}
+        if owner is None:
+            log.info("delete_refused", reason="not_a_reply_of_mine", **facts)
+            return None
+        _, asker, subject_author = owner
+        if not may_delete(mention.account.id, asker, subject_author):
+            log.info("delete_refused", reason="not_asked_by_its_people", **facts)
+            return None
+        return PendingStatus(mention, (), self._now(), kind="delete")

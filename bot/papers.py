@@ -1,0 +1,127 @@
+"""Getting papers: the cache first, then one batched arXiv request, then machine TL;DRs.
+
+Used by the running bot and by ``arxiv-bot preview`` alike (the preview with a throw-away
+store), so both show the same papers and the same summaries.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+
+from bot.errors import BotError, RejectedError, TransientError
+from bot.models import Paper
+from bot.pacing import Backoff
+from bot.ports import ArxivPort, LlmPort
+from bot.store import Store
+from bot.summary import TLDR_MAX_CHARACTERS, acceptable_tldr
+
+log = structlog.get_logger()
+ARXIV_LAST_REQUEST = "arxiv_last_request"
+"""Meta key: wall-clock time of the last arXiv request, so a restart keeps the gap."""
+
+
+@dataclass
+class Found:
+    """Papers by id; the ids arXiv does not know (or refused); the error if arXiv failed."""
+
+    papers: dict[str, Paper] = field(default_factory=dict)
+    unknown: set[str] = field(default_factory=set)
+    error: TransientError | None = None
+    requests: int = 0
+
+
+class Papers:
+    def __init__(
+        self,
+        store: Store,
+        arxiv: ArxivPort,
+        backoff: Backoff,
+        *,
+        llm: LlmPort | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._arxiv = arxiv
+        self._backoff = backoff
+        self._llm = llm
+        self._monotonic = monotonic
+
+    def get(self, ids: Sequence[str]) -> Found:
+        """The papers: cached ones, and the rest from arXiv unless it is being left alone."""
+        wanted = list(dict.fromkeys(ids))
+        found = Found(self._store.cached_papers(wanted))
+        missing = [i for i in wanted if i not in found.papers]
+        now = self._monotonic()
+        if not missing or not self._backoff.ready(now):
+            return found
+        # Kept before asking, so a crash during the request still leaves the gap on record.
+        self._store.set_meta(ARXIV_LAST_REQUEST, repr(self._arxiv.next_request_at()))
+        try:
+            fetched = self._fetch(missing, found)
+            self._backoff.succeeded()
+        except TransientError as exc:
+            found.error = exc
+            retry_in = self._backoff.failed(now)
+            log.warning(
+                "arxiv_unavailable", paper_ids=missing, error=exc, retry_in=round(retry_in, 1)
+            )
+            fetched = {}
+        last = self._arxiv.last_request_at()
+        if last is not None:
+            self._store.set_meta(ARXIV_LAST_REQUEST, repr(last))
+        self._store.cache_papers(fetched.values())
+        found.papers.update(fetched)
+        return found
+
+    def _fetch(self, ids: list[str], found: Found) -> dict[str, Paper]:
+        """Papers for ``ids``; the ids arXiv does not know or refuses go to ``found.unknown``.
+
+        A refused batch is split in halves until the refused id stands alone.
+        """
+        found.requests += 1
+        try:
+            papers = self._arxiv.fetch(ids)
+        except RejectedError:
+            if len(ids) == 1:
+                log.warning("arxiv_refused_id", paper_id=ids[0])
+                found.unknown.update(ids)
+                return {}
+            half = len(ids) // 2
+            return self._fetch(ids[:half], found) | self._fetch(ids[half:], found)
+        unknown = {i for i in ids if i not in papers}
+        if unknown:
+            log.info("arxiv_unknown_ids", paper_ids=sorted(unknown))
+            found.unknown |= unknown
+        return papers
+
+    def tldrs(self, papers: Sequence[Paper]) -> dict[str, str]:
+        """Machine-written TL;DRs by paper id, asked once per paper version and model."""
+        if self._llm is None:
+            return {}
+        found: dict[str, str] = {}
+        for paper in papers:
+            asked, tldr = self._store.tldr(paper.arxiv_id, paper.version, self._llm.model)
+            if not asked:
+                try:
+                    answer = self._llm.tldr(paper)
+                except BotError as exc:
+                    log.warning(
+                        "llm_failed", paper_id=paper.arxiv_id, error=exc, fallback="extractive"
+                    )
+                    continue
+                tldr, verdict = acceptable_tldr(answer, TLDR_MAX_CHARACTERS)
+                self._store.set_tldr(paper.arxiv_id, paper.version, self._llm.model, tldr, verdict)
+                if tldr is None:
+                    log.info(
+                        "llm_tldr_rejected",
+                        paper_id=paper.arxiv_id,
+                        reason=verdict,
+                        fallback="extractive",
+                    )
+            if tldr:
+                found[paper.arxiv_id] = tldr
+        return found

@@ -1,0 +1,184 @@
+"""Posting exactly once: the reply thread for one request, each post recorded as it goes.
+
+Before each post the intent is recorded; after a crash or a lost answer, the bot looks in the
+thread for its own reply before posting again, and every retry carries the same
+idempotency key. A request is finished (answered, or given up with a reason) in the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Literal
+
+import structlog
+
+from bot.arxiv_ids import papers_in_status
+from bot.compose import ComposedPost, compose_thread
+from bot.config import Settings
+from bot.intake import Identity
+from bot.models import Paper, PaperRef, PendingStatus, Post, ServerLimits
+from bot.policy import idempotency_key, mention_for, reply_visibility, thread_room
+from bot.ports import MastodonPort
+from bot.store import Store
+
+log = structlog.get_logger()
+
+
+Outcome = Literal["answered", "stopped", "thread_cap"]
+"""How a request's turn ended: all posted, stopped half-way (SIGTERM), or dropped at the cap."""
+
+
+class Poster:
+    def __init__(
+        self,
+        store: Store,
+        mastodon: MastodonPort,
+        settings: Settings,
+        me: Identity,
+        now: Callable[[], datetime],
+        should_stop: Callable[[], bool],
+    ) -> None:
+        self._store = store
+        self._mastodon = mastodon
+        self._settings = settings
+        self._me = me
+        self._now = now
+        self._should_stop = should_stop
+        self.posts_sent = 0
+        """Posts sent (or, on a dry run, logged) since this poster was made."""
+
+    def give_up(self, item: PendingStatus, reason: str, error: Exception | None = None) -> None:
+        self._store.finish(item, reason)
+        log.warning(
+            "status_dropped",
+            status_id=item.status.id,
+            paper_ids=[str(r) for r in item.refs],
+            reason=reason,
+            error=error,
+        )
+
+    def delete(self, item: PendingStatus) -> None:
+        """Delete the reply ``item``'s mention answers (checked when it was queued)."""
+        target = item.status.in_reply_to_id or ""
+        facts = {"status_id": item.status.id, "reply_id": target}
+        if self._settings.bot_dry_run:
+            log.info("would_delete", **facts)
+        else:
+            self._mastodon.delete(target)
+            self._store.forget_reply(target)
+            log.info("reply_deleted", **facts)
+        self._store.finish(item, "deleted")
+
+    def answer(
+        self,
+        item: PendingStatus,
+        present: Sequence[tuple[PaperRef, Paper]],
+        limits: ServerLimits,
+        tldrs: Callable[[Sequence[Paper]], dict[str, str]],
+    ) -> Outcome:
+        """Post what is left of the request's thread. Mastodon errors propagate: the posts
+        already sent are recorded, so the next cycle carries on after them."""
+        status = item.status
+        if item.message is not None:
+            posts = [ComposedPost(item.message, "")]
+        else:
+            room, already = self._thread_facts(item)
+            if room == 0:
+                self.give_up(item, "thread_cap")
+                return "thread_cap"
+            mode = "abstract" if item.mode == "abstract" else self._settings.bot_reply_mode
+            posts = compose_thread(
+                present,
+                limits,
+                mention_for(status),
+                status.spoiler_text,
+                mode,
+                tldrs([paper for _, paper in present]),
+                already,
+            )[: len(item.posted_reply_ids) + room]
+        refs = {ref.arxiv_id: ref for ref, _ in present}
+        visibility = reply_visibility(status.visibility, self._settings.bot_reply_visibility)
+        reply_ids = list(item.posted_reply_ids)
+        for position, composed in enumerate(posts):
+            if position < len(reply_ids):
+                continue  # posted before a crash or an error; carry on after it
+            if self._should_stop():
+                return "stopped"  # the rest follows on the next start
+            ref = refs.get(composed.paper_id)
+            parent = reply_ids[-1] if reply_ids else status.id
+            post = Post(
+                text=composed.text,
+                visibility=visibility,
+                in_reply_to_id=parent,
+                idempotency_key=idempotency_key(status.id, position, [ref] if ref else []),
+                spoiler_text=status.spoiler_text,
+                language=status.language,
+            )
+            reply_ids.append(self._post_once(status.id, position, post, composed, ref))
+            self._store.record_reply(status.id, position, composed.paper_id, reply_ids[-1])
+            self.posts_sent += 1
+        self._store.finish(item, "answered")
+        log.info(
+            "replied",
+            status_id=status.id,
+            status_url=status.url,
+            kind=item.kind,
+            paper_ids=[str(r) for r, _ in present],
+            reply_ids=reply_ids,
+            visibility=visibility,
+            dry_run=self._settings.bot_dry_run,
+        )
+        return "answered"
+
+    def _post_once(
+        self,
+        status_id: str,
+        position: int,
+        post: Post,
+        composed: ComposedPost,
+        ref: PaperRef | None,
+    ) -> str:
+        parent = post.in_reply_to_id or status_id
+        recovered = self._already_posted(status_id, position, parent)
+        if recovered is not None:
+            return recovered
+        if self._settings.bot_dry_run:
+            log.info(
+                "would_post",
+                status_id=status_id,
+                paper_id=str(ref) if ref else None,
+                visibility=post.visibility,
+                machine_written=composed.machine_written,
+                text=post.text,
+            )
+            return f"dry-run:{status_id}:{position}"
+        self._store.record_intent(status_id, position, parent, post.idempotency_key)
+        return self._mastodon.post(post)
+
+    def _thread_facts(self, item: PendingStatus) -> tuple[int, dict[str, str]]:
+        """Room left for the bot in this conversation, and papers it already summarised there."""
+        cap = self._settings.bot_max_replies_per_thread
+        if self._me.account_id is None:
+            return cap, {}
+        mine = [
+            s
+            for s in self._mastodon.thread(item.status.id)
+            if s.account.id == self._me.account_id and s.id not in item.posted_reply_ids
+        ]
+        already: dict[str, str] = {}
+        for status in mine:
+            for ref in papers_in_status(status.content, self._now().date()):
+                already.setdefault(ref.arxiv_id, status.url or status.id)
+        return thread_room(len(mine), cap), already
+
+    def _already_posted(self, status_id: str, position: int, parent: str) -> str | None:
+        """After a crash or a lost answer: the reply the bot did post, found in the thread."""
+        intended = self._store.intent(status_id, position)
+        if intended is None or self._me.account_id is None or intended != parent:
+            return None
+        found = self._mastodon.replies_by(self._me.account_id, parent)
+        if found:
+            log.info("reply_recovered", status_id=status_id, position=position, reply_id=found[0])
+            return found[0]
+        return None

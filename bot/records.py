@@ -1,0 +1,111 @@
+"""The JSON kept in the state file, with a version, read through pydantic (pure).
+
+Every record written carries ``"v"``. A record of an older shape is upgraded when read; one
+that no longer parses raises :class:`UnreadableRecord`, which the store turns into "set aside
+and logged once", never into an error every cycle. To change a shape: bump its version, keep
+reading the old one (an ``_upgrade_*`` step), and add a test with a record of the old shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from bot.models import Paper, PaperRef, PendingStatus, ReplyMode, RequestKind, Status
+
+REQUEST_VERSION: Literal[2] = 2
+PAPER_VERSION: Literal[1] = 1
+
+
+class UnreadableRecord(ValueError):
+    """A stored record that no longer parses; the message says why, in one line."""
+
+
+class _Request(BaseModel):
+    """A queued request. v1 (no ``"v"``) is the same shape without the version."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    v: Literal[2] = REQUEST_VERSION
+    status: Status
+    refs: tuple[tuple[str, int | None], ...] = ()
+    kind: RequestKind = "hashtag"
+    mode: ReplyMode = "summary"
+    message: str | None = None
+    subject_author_id: str | None = None
+
+
+class _Paper(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    v: Literal[1] = PAPER_VERSION
+    paper: Paper
+
+
+_REQUEST = TypeAdapter(_Request)
+_PAPER = TypeAdapter(_Paper)
+_OBJECT = TypeAdapter(dict[str, Any])
+M = TypeVar("M", bound=BaseModel)
+
+
+def request_to_json(item: PendingStatus) -> str:
+    """What is stored of a queued request: everything but its first-seen time and the replies
+    already posted, which have columns and tables of their own."""
+    record = _Request(
+        status=item.status,
+        refs=tuple((r.arxiv_id, r.version) for r in item.refs),
+        kind=item.kind,
+        mode=item.mode,
+        message=item.message,
+        subject_author_id=item.subject_author_id,
+    )
+    return record.model_dump_json()
+
+
+def request_from_json(text: str, first_seen: datetime, posted: tuple[str, ...]) -> PendingStatus:
+    record = _parse(_REQUEST, text, _upgrade_request)
+    return PendingStatus(
+        status=record.status,
+        refs=tuple(PaperRef(arxiv_id, version) for arxiv_id, version in record.refs),
+        first_seen=first_seen,
+        posted_reply_ids=posted,
+        kind=record.kind,
+        mode=record.mode,
+        message=record.message,
+        subject_author_id=record.subject_author_id,
+    )
+
+
+def paper_to_json(paper: Paper) -> str:
+    return _Paper(paper=paper).model_dump_json()
+
+
+def paper_from_json(text: str) -> Paper:
+    return _parse(_PAPER, text, _upgrade_paper).paper
+
+
+def _upgrade_request(data: dict[str, Any]) -> dict[str, Any]:
+    if "v" not in data:  # v1: the same fields, written before records had a version
+        return {**data, "v": 2}
+    return data
+
+
+def _upgrade_paper(data: dict[str, Any]) -> dict[str, Any]:
+    if "v" not in data:  # v0: the paper's fields at the top level
+        return {"v": 1, "paper": data}
+    return data
+
+
+def _parse(
+    adapter: TypeAdapter[M], text: str, upgrade: Callable[[dict[str, Any]], dict[str, Any]]
+) -> M:
+    try:
+        data = _OBJECT.validate_json(text)
+        return adapter.validate_python(upgrade(data))
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "record"
+        raise UnreadableRecord(f"{where}: {first['msg']}") from None

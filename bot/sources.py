@@ -1,0 +1,131 @@
+"""Reading sources into requests: one loop for every source of statuses.
+
+A source is a small adapter that says where it begins and reads one page after a cursor
+(hashtag timelines and mentions today; a stream or a sweep of history is one more class).
+:func:`read_source` pages forward from the stored cursor, hands each page to the intake to
+decide, and records the page's requests together with the new cursor in one transaction.
+Nothing is written to Mastodon while a page is read: every action becomes a queued request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import structlog
+
+from bot.intake import Decided
+from bot.models import Status
+from bot.pacing import MAX_PAGES_PER_CYCLE, PAGE_LIMIT
+from bot.ports import MastodonPort
+from bot.store import Store
+
+log = structlog.get_logger()
+MENTIONS = "mentions"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a source, newest first as servers send them."""
+
+    statuses: tuple[Status, ...]
+    cursor: str | None
+    """Where the next page begins: the newest id of this page (None when it is empty)."""
+
+
+class Source(Protocol):
+    key: str
+    """The name its cursor is stored under."""
+    mentions: bool
+    """Whether its statuses are mentions (requests) rather than hashtag posts."""
+
+    def newest(self) -> str | None:
+        """The cursor of the newest item now: where a first start begins."""
+        ...
+
+    def page(self, cursor: str, limit: int) -> Page: ...
+
+
+class HashtagSource:
+    """Public posts under up to five hashtags (one timeline request)."""
+
+    mentions = False
+
+    def __init__(self, mastodon: MastodonPort, tags: Sequence[str]) -> None:
+        self._mastodon = mastodon
+        self._tags = tuple(tags)
+        self.key = "tags:" + ",".join(self._tags)
+
+    def newest(self) -> str | None:
+        newest = self._mastodon.tag_page(self._tags, None, limit=1)
+        return newest[0].id if newest else None
+
+    def page(self, cursor: str, limit: int) -> Page:
+        statuses = self._mastodon.tag_page(self._tags, cursor, limit=limit)
+        return Page(tuple(statuses), statuses[0].id if statuses else None)
+
+
+class MentionSource:
+    """The bot's mention notifications; the cursor is the notification id."""
+
+    mentions = True
+    key = MENTIONS
+
+    def __init__(self, mastodon: MastodonPort) -> None:
+        self._mastodon = mastodon
+
+    def newest(self) -> str | None:
+        newest = self._mastodon.mention_page(None, limit=1)
+        return newest[0][0] if newest else None
+
+    def page(self, cursor: str, limit: int) -> Page:
+        notifications = self._mastodon.mention_page(cursor, limit=limit)
+        return Page(
+            tuple(status for _, status in notifications),
+            notifications[0][0] if notifications else None,
+        )
+
+
+@dataclass
+class ReadCounts:
+    seen: int = 0
+    queued: int = 0
+    skipped: int = 0
+
+
+def read_source(
+    source: Source,
+    store: Store,
+    decide: Callable[[bool, Sequence[Status]], Decided],
+    should_stop: Callable[[], bool],
+    counts: ReadCounts,
+    page_limit: int = PAGE_LIMIT,
+) -> None:
+    """Page forward from the stored cursor, deciding and recording page by page.
+
+    On a source's first start the cursor is set to "now": the backlog is not answered.
+    Errors propagate: the cursor only moves with a page that was recorded.
+    """
+    cursor = store.cursor(source.key)
+    if cursor is None:
+        start = source.newest() or "0"
+        store.record_page(source.key, start, [])
+        log.info("source_started", source=source.key, cursor=start)
+        return
+    for _ in range(MAX_PAGES_PER_CYCLE):
+        if should_stop():
+            return
+        page = source.page(cursor, page_limit)
+        if page.cursor is None:
+            return
+        counts.seen += len(page.statuses)
+        # Pages come newest first; queue oldest first, so replies go out in that order.
+        decided = decide(source.mentions, page.statuses[::-1])
+        counts.skipped += len(page.statuses) - len(decided.requests)
+        cursor = page.cursor
+        counts.queued += store.record_page(
+            source.key, cursor, decided.requests, stops=decided.stops
+        )
+        if len(page.statuses) < page_limit:
+            return
