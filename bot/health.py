@@ -40,7 +40,7 @@ def state_file_from(environ: Mapping[str, str], env_file: Path | None) -> Path:
         values.update({k.lower(): v for k, v in dotenv_values(env_file).items()})
     values.update({k.lower(): v for k, v in environ.items()})
     data_dir = values.get("bot_data_dir")
-    dry_run = (values.get("bot_dry_run") or "false").strip().lower()
+    dry_run = (values.get("bot_dry_run") or "false").lower()
     if dry_run not in _TRUE | _FALSE:
         raise ValueError(f"BOT_DRY_RUN: not a boolean: {dry_run!r}")
     return state_file(DEFAULT_DATA_DIR if data_dir is None else Path(data_dir), dry_run in _TRUE)

@@ -1,16 +1,42 @@
+"""Fixtures and helpers shared by the tests: the loopback fakes, settings, clocks, the CLI
+run in process, the real process for what only a process shows, and post builders."""
+
 from __future__ import annotations
 
 import html
+import logging
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import structlog
 
+from bot.__main__ import main
+from bot.app import built
 from bot.config import Settings, load_settings
+from bot.cycle import CycleReport
 from tests.fakes.arxiv import FakeArxiv
 from tests.fakes.mastodon import TOKEN, FakeMastodon
+
+SettingsFactory = Callable[..., Settings]
+COMMAND = str(Path(sys.executable).with_name("arxiv-bot"))
+OUR_PREFIXES = ("MASTODON_", "BOT_", "ARXIV_", "LOG_", "LLM_")
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_found() -> Iterator[None]:
+    """A test that runs the CLI in process configures logging for its captured stderr; the
+    next test starts from structlog's defaults again."""
+    yield
+    structlog.reset_defaults()
+    logging.getLogger().handlers.clear()
 
 
 @pytest.fixture
@@ -90,3 +116,97 @@ def mention(username: str, domain: str = "fake.example") -> str:
 
 def post_html(*parts: str) -> str:
     return "<p>" + " ".join(parts) + "</p>"
+
+
+# --- time ---------------------------------------------------------------------------------
+
+
+class Clock:
+    """Both of the cycle's clocks, moved by the test: monotonic seconds and the wall date."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.epoch = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def wall(self) -> datetime:
+        return self.epoch + timedelta(seconds=self.now - 1000.0)
+
+
+# --- the bot in process ----------------------------------------------------------------------
+
+
+def run_cycle(settings: Settings) -> CycleReport:
+    """One real cycle with everything built from settings, as ``run --once`` builds it."""
+    with built(settings) as bot:
+        return bot.cycle.run_cycle()
+
+
+@dataclass(frozen=True)
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., CliResult]:
+    """``arxiv-bot ARGS`` in this process: the same ``main``, environment and working
+    directory as the console script, without a second of interpreter start-up."""
+
+    def call(*args: str, env: dict[str, str]) -> CliResult:
+        for name in os.environ:
+            if name.startswith(OUR_PREFIXES):
+                monkeypatch.delenv(name)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(tmp_path)
+        capsys.readouterr()
+        code = main(list(args))
+        out = capsys.readouterr()
+        return CliResult(code, out.out, out.err)
+
+    return call
+
+
+# --- the real process, for signals, kills and the console script ----------------------------
+
+
+def clean_env(extra: dict[str, str]) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(OUR_PREFIXES)}
+    return {**keep, **extra}
+
+
+def start_bot(env: dict[str, str], cwd: Path, stderr: int | None = None) -> subprocess.Popen[str]:
+    """``arxiv-bot run`` as its own process."""
+    return subprocess.Popen(
+        [COMMAND, "run"],
+        env=clean_env(env),
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL if stderr is None else stderr,
+        text=True,
+    )
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "never got there"
+        time.sleep(0.02)
+
+
+# --- posts ------------------------------------------------------------------------------------
+
+
+def paper_post(
+    mastodon: FakeMastodon, url: str, *tags: str, account: dict[str, object] | None = None
+) -> int:
+    """A post under the hashtags (``#arxiv`` by default) linking ``url``, as Mastodon renders it."""
+    author = account or mastodon.add_account("alice", domain="science.example")
+    body = post_html("New paper:", link(url), *(hashtag(t) for t in tags or ("arxiv",)))
+    return mastodon.add_status(author, body, tags=tags or ("arxiv",))

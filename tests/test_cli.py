@@ -1,66 +1,50 @@
-"""The real ``arxiv-bot`` command, run as a subprocess against the loopback fakes."""
+"""The ``arxiv-bot`` commands. In process (``cli``) for what the commands print and return; as a
+real process only for what only a process shows: the console script, SIGTERM and exit codes."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import sqlite3
 import subprocess
 import sys
-import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import hashtag, link, post_html
+from bot.config import Settings, load_settings
+from bot.health import check, state_file_from
+from tests.conftest import (
+    COMMAND,
+    OUR_PREFIXES,
+    CliResult,
+    clean_env,
+    paper_post,
+    start_bot,
+    wait_for,
+)
 from tests.fakes.arxiv import FakeArxiv
+from tests.fakes.http import Response
 from tests.fakes.mastodon import TOKEN, FakeMastodon
 
-COMMAND = str(Path(sys.executable).with_name("arxiv-bot"))
-
-
-def clean_env(extra: dict[str, str]) -> dict[str, str]:
-    keep = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MASTODON_", "BOT_", "ARXIV_", "LOG_", "LLM_"))
-    }
-    return {**keep, **extra}
-
-
-def arxiv_bot(
-    *args: str, env: dict[str, str], cwd: Path, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [COMMAND, *args],
-        env=clean_env(env),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def add_paper_post(mastodon: FakeMastodon, url: str) -> int:
-    author = mastodon.add_account("alice", domain="science.example")
-    return mastodon.add_status(
-        author, post_html("Look:", link(url), hashtag("arxiv")), tags=("arxiv",)
-    )
+Cli = Callable[..., CliResult]
 
 
 def test_run_once_answers_each_new_post_once_and_never_logs_the_token(
-    mastodon: FakeMastodon, bot_env: dict[str, str], tmp_path: Path
+    mastodon: FakeMastodon, bot_env: dict[str, str], cli: Cli
 ) -> None:
-    first = arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path)
+    first = cli("run", "--once", env=bot_env)
     assert first.returncode == 0, first.stderr
-    status = add_paper_post(mastodon, "https://arxiv.org/abs/1706.03762v7")
+    status = paper_post(mastodon, "https://arxiv.org/abs/1706.03762v7")
 
-    second = arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path)
-    third = arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path)
+    second = cli("run", "--once", env=bot_env)
+    third = cli("run", "--once", env=bot_env)
 
-    assert second.returncode == 0, second.stderr
-    assert third.returncode == 0, third.stderr
+    assert (second.returncode, third.returncode) == (0, 0), second.stderr + third.stderr
     [reply] = mastodon.posted()
     assert reply.in_reply_to_id == status
     assert "Attention Is All You Need" in reply.text
@@ -68,112 +52,138 @@ def test_run_once_answers_each_new_post_once_and_never_logs_the_token(
     assert [e["reply_ids"] for e in events if e["event"] == "replied"] == [[str(reply.id)]]
     for run in (first, second, third):
         assert TOKEN not in run.stdout + run.stderr
+        assert run.stderr.strip(), "it logged"
         for line in run.stderr.splitlines():
             json.loads(line)  # one JSON event per line
 
 
-def test_run_stops_cleanly_on_sigterm(
-    mastodon: FakeMastodon, bot_env: dict[str, str], tmp_path: Path
+def test_run_once_exits_1_when_its_cycle_failed(
+    mastodon: FakeMastodon, bot_env: dict[str, str], cli: Cli
 ) -> None:
-    assert arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path).returncode == 0
-    status = add_paper_post(mastodon, "https://arxiv.org/abs/hep-th/9711200")
-    process = subprocess.Popen(
-        [COMMAND, "run"],
-        env=clean_env(bot_env),
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while not mastodon.posted() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=10)
-    finally:
-        process.kill()
-    assert process.returncode == 0, stderr
-    assert [r.in_reply_to_id for r in mastodon.posted()] == [status]
-    assert '"event": "stopped"' in stderr
+    assert cli("run", "--once", env=bot_env).returncode == 0
+    mastodon.fail("GET", "/api/v1/timelines/tag/", Response.json({"error": "down"}, 503))
+    assert cli("run", "--once", env=bot_env).returncode == 1
 
 
-def test_bad_setting_stops_the_start_with_one_line_naming_it(
-    bot_env: dict[str, str], tmp_path: Path
-) -> None:
+def test_bad_settings_name_the_variable_in_one_line(bot_env: dict[str, str], cli: Cli) -> None:
     cases = {
-        "BOT_POLL_INTERVAL": ("soon", "BOT_POLL_INTERVAL"),
-        "MASTODON_BASE_URL": ("mastodon.example", "MASTODON_BASE_URL"),
-        "BOT_HASHTAGS": ("arxiv, not a tag", "BOT_HASHTAGS"),
-        "BOT_REPLY_VISIBILITY": ("everyone", "BOT_REPLY_VISIBILITY"),
-        "MASTODON_ACCESS_TOKEN": ("", "MASTODON_ACCESS_TOKEN"),
+        "BOT_POLL_INTERVAL": "soon",
+        "MASTODON_BASE_URL": "mastodon.example",
+        "BOT_HASHTAGS": "arxiv, not a tag",
+        "BOT_REPLY_VISIBILITY": "everyone",
+        "MASTODON_ACCESS_TOKEN": "",
     }
-    for name, (value, named) in cases.items():
-        result = arxiv_bot("run", "--once", env={**bot_env, name: value}, cwd=tmp_path)
+    for name, value in cases.items():
+        result = cli("run", "--once", env={**bot_env, name: value})
         assert result.returncode == 2, (name, result.stderr)
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1, (name, lines)
-        assert named in lines[0]
-        assert "Traceback" not in result.stderr
+        [line] = result.stderr.strip().splitlines()
+        assert line.startswith(f"arxiv-bot: bad setting: {name}: "), line
     missing = {k: v for k, v in bot_env.items() if k != "MASTODON_BASE_URL"}
-    result = arxiv_bot("check", env=missing, cwd=tmp_path)
+    result = cli("check", env=missing)
     assert result.returncode == 2
     assert result.stderr.strip() == "arxiv-bot: bad setting: MASTODON_BASE_URL: required, not set"
 
 
+def test_the_process_exits_2_on_a_bad_setting(bot_env: dict[str, str], tmp_path: Path) -> None:
+    result = subprocess.run(
+        [COMMAND, "run"],
+        env=clean_env({**bot_env, "BOT_POLL_INTERVAL": "soon"}),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("arxiv-bot: bad setting: BOT_POLL_INTERVAL: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unusable_state_file_stops_the_start_with_one_line(
+    bot_env: dict[str, str], cli: Cli
+) -> None:
+    data = Path(bot_env["BOT_DATA_DIR"])
+    data.mkdir(parents=True)
+    (data / "state.sqlite3").write_bytes(b"this is not a database" * 100)
+    result = cli("run", "--once", env=bot_env)
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()[-1:]
+    assert line.startswith("arxiv-bot: cannot use the state database")
+
+
 def test_settings_are_read_from_a_dotenv_file(
-    mastodon: FakeMastodon, bot_env: dict[str, str], tmp_path: Path
+    mastodon: FakeMastodon, bot_env: dict[str, str], cli: Cli, tmp_path: Path
 ) -> None:
     (tmp_path / ".env").write_text(
         "\n".join(f"{k}={v}" for k, v in bot_env.items() if k != "LOG_FORMAT") + "\n"
     )
-    result = arxiv_bot("check", env={}, cwd=tmp_path)
+    result = cli("check", env={})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "posting as @arxivbot" in result.stdout
 
 
 def test_check_reports_what_it_found_and_fails_on_a_bad_token(
-    mastodon: FakeMastodon, bot_env: dict[str, str], tmp_path: Path
+    mastodon: FakeMastodon, bot_env: dict[str, str], cli: Cli
 ) -> None:
-    good = arxiv_bot("check", env=bot_env, cwd=tmp_path)
+    good = cli("check", env=bot_env)
     assert good.returncode == 0, good.stdout + good.stderr
     assert "token: ok, posting as @arxivbot" in good.stdout
     assert "posts up to 500 characters, a URL counts as 23" in good.stdout
     assert "timeline #arxiv: readable" in good.stdout
     assert "mentions: readable" in good.stdout
 
-    bad = arxiv_bot("check", env={**bot_env, "MASTODON_ACCESS_TOKEN": "wrong"}, cwd=tmp_path)
+    bad = cli("check", env={**bot_env, "MASTODON_ACCESS_TOKEN": "wrong"})
     assert bad.returncode == 1
     assert "token: FAILED" in bad.stdout
     assert "wrong" not in bad.stdout.replace("token: FAILED", "")
 
 
-def test_run_with_a_refused_token_exits_with_a_clear_message(
-    bot_env: dict[str, str], tmp_path: Path
+def test_run_with_a_refused_token_exits_3_with_a_clear_message(
+    bot_env: dict[str, str], cli: Cli
 ) -> None:
-    result = arxiv_bot("run", env={**bot_env, "MASTODON_ACCESS_TOKEN": "revoked"}, cwd=tmp_path)
+    result = cli("run", env={**bot_env, "MASTODON_ACCESS_TOKEN": "revoked"})
     assert result.returncode == 3
     [event] = [json.loads(x) for x in result.stderr.splitlines() if "auth_failed" in x]
     assert "access token" in event["error"]
     assert "revoked" not in result.stderr
 
 
-def test_preview_prints_the_posts_and_json(
-    arxiv_server: FakeArxiv, bot_env: dict[str, str], tmp_path: Path
+def test_the_start_warns_when_polling_would_exceed_the_budget(
+    bot_env: dict[str, str], cli: Cli
 ) -> None:
-    env = {"ARXIV_API_URL": arxiv_server.api_url, "ARXIV_DELAY_SECONDS": "0"}
-    text = arxiv_bot("preview", "https://arxiv.org/pdf/1706.03762v7.pdf", env=env, cwd=tmp_path)
+    env = {**bot_env, "BOT_POLL_INTERVAL": "2", "BOT_HASHTAGS": "a,b,c,d,e,f"}
+    result = cli("run", "--once", env=env)
+    assert result.returncode == 0, result.stderr
+    [line] = [x for x in result.stderr.splitlines() if "request_budget" in x]
+    # 6 hashtags (2 requests) and mentions (1): 3 paged requests a cycle.
+    assert "the smallest interval that fits is 12 s" in line
+
+
+# --- preview ------------------------------------------------------------------------------
+
+
+def preview_env(arxiv_server: FakeArxiv, **extra: str) -> dict[str, str]:
+    return {
+        "ARXIV_API_URL": arxiv_server.api_url,
+        "ARXIV_DELAY_SECONDS": "0",
+        "LOG_FORMAT": "json",
+        **extra,
+    }
+
+
+def test_preview_prints_the_posts_and_json(arxiv_server: FakeArxiv, cli: Cli) -> None:
+    env = preview_env(arxiv_server)
+    text = cli("preview", "https://arxiv.org/pdf/1706.03762v7.pdf", env=env)
     assert text.returncode == 0, text.stderr
     assert text.stdout.startswith("--- post 1/1 (")
     assert "https://arxiv.org/abs/1706.03762v7" in text.stdout
 
-    result = arxiv_bot(
+    result = cli(
         "preview",
         "--json",
         "hep-th/9711200",
         "a post citing arXiv:1706.03762 and https://arxiv.org/abs/hep-th/9711200v2",
         env=env,
-        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     papers = json.loads(result.stdout)
@@ -188,44 +198,141 @@ def test_preview_prints_the_posts_and_json(
     assert len(arxiv_server.id_lists()) == 2, "one batched request per preview"
 
 
-def test_preview_says_when_nothing_is_an_arxiv_paper(tmp_path: Path) -> None:
-    result = arxiv_bot(
-        "preview", "https://biorxiv.org/content/10.1101/2024.01.01", env={}, cwd=tmp_path
-    )
+def test_preview_says_when_nothing_is_an_arxiv_paper(cli: Cli) -> None:
+    result = cli("preview", "https://biorxiv.org/content/10.1101/2024.01.01", env={})
     assert result.returncode == 1
     assert "no arXiv paper" in result.stderr
 
 
-def test_healthcheck_follows_the_last_good_cycle(bot_env: dict[str, str], tmp_path: Path) -> None:
-    before = arxiv_bot("healthcheck", env=bot_env, cwd=tmp_path)
-    assert before.returncode == 1
-    assert arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path).returncode == 0
-    after = arxiv_bot("healthcheck", env=bot_env, cwd=tmp_path)
-    assert after.returncode == 0, after.stdout
+def test_preview_says_when_arxiv_fails_or_does_not_know_a_paper(
+    arxiv_server: FakeArxiv, cli: Cli
+) -> None:
+    env = preview_env(arxiv_server)
+    unknown = cli("preview", "2312.09999", "1706.03762", env=env)
+    assert unknown.returncode == 1
+    assert "arXiv does not know 2312.09999" in unknown.stderr
+    assert "Attention Is All You Need" in unknown.stdout, "the known paper is still shown"
+
+    arxiv_server.fail("GET", "/api/query", Response(503, b"", "text/plain"))
+    failed = cli("preview", "hep-th/9711200", env=env)
+    assert failed.returncode == 1
+    assert "arxiv-bot: arXiv: arXiv throttled us (HTTP 503)" in failed.stderr
 
 
-@pytest.mark.parametrize("entry", [[COMMAND], [sys.executable, "-m", "bot"]])
-def test_help_works_both_ways(entry: list[str], tmp_path: Path) -> None:
-    result = subprocess.run(
-        [*entry, "--help"], capture_output=True, text=True, cwd=tmp_path, check=False
-    )
-    assert result.returncode == 0
-    for command in ("run", "preview", "check", "healthcheck"):
-        assert command in result.stdout
-
-
-def test_preview_shows_abstract_mode_threads(arxiv_server: FakeArxiv, tmp_path: Path) -> None:
-    env = {
-        "ARXIV_API_URL": arxiv_server.api_url,
-        "ARXIV_DELAY_SECONDS": "0",
-        "BOT_REPLY_MODE": "abstract",
-    }
-    result = arxiv_bot(
-        "preview", "--json", "--max-characters", "300", "1706.03762", env=env, cwd=tmp_path
-    )
+def test_preview_shows_abstract_mode_threads(arxiv_server: FakeArxiv, cli: Cli) -> None:
+    env = preview_env(arxiv_server, BOT_REPLY_MODE="abstract")
+    result = cli("preview", "--json", "--max-characters", "300", "1706.03762", env=env)
     assert result.returncode == 0, result.stderr
     [paper] = json.loads(result.stdout)
     first, *numbered = paper["posts"]
     assert "Attention Is All You Need" in first
     assert [p.split(" ", 1)[0] for p in numbered] == ["(1/4)", "(2/4)", "(3/4)", "(4/4)"]
     assert paper["machine_written"] is False
+
+
+# --- healthcheck --------------------------------------------------------------------------
+
+
+def test_healthcheck_follows_the_last_good_cycle(bot_env: dict[str, str], cli: Cli) -> None:
+    before = cli("healthcheck", env=bot_env)
+    assert (before.returncode, before.stdout.split(":")[0]) == (1, "unhealthy")
+    assert cli("run", "--once", env=bot_env).returncode == 0
+    after = cli("healthcheck", env=bot_env)
+    assert after.returncode == 0, after.stdout
+    assert after.stdout.startswith("healthy: last good cycle 0 s ago")
+
+
+def test_healthcheck_turns_red_when_the_loop_is_late_by_its_own_settings(
+    bot_env: dict[str, str], cli: Cli, make_settings: Callable[..., Settings]
+) -> None:
+    assert cli("run", "--once", env={**bot_env, "BOT_POLL_INTERVAL": "100"}).returncode == 0
+    path = make_settings().state_path
+    soon = datetime.now(UTC) + timedelta(seconds=290)
+    late = datetime.now(UTC) + timedelta(seconds=310)
+    assert check(path, soon)[0], "three intervals of 100 s are allowed"
+    ok, why = check(path, late)
+    assert not ok
+    assert "allowed 300 s" in why
+
+
+def test_healthcheck_never_writes_to_the_state_file(
+    bot_env: dict[str, str], cli: Cli, make_settings: Callable[..., Settings]
+) -> None:
+    assert cli("run", "--once", env=bot_env).returncode == 0
+    path = make_settings().state_path
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # a writer would wait here; a reader of WAL does not
+    try:
+        path.chmod(0o444)
+        result = cli("healthcheck", env=bot_env)
+    finally:
+        path.chmod(0o644)
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "dotenv"),
+    [
+        ({}, ""),
+        ({"BOT_DATA_DIR": "/srv/bot"}, ""),
+        ({"bot_data_dir": "here", "BOT_DRY_RUN": "TRUE"}, ""),
+        ({"BOT_DRY_RUN": "Yes"}, "BOT_DATA_DIR=from-dotenv\n"),
+        ({"BOT_DATA_DIR": "env-wins"}, "BOT_DATA_DIR=from-dotenv\nBOT_DRY_RUN=on\n"),
+        ({}, "bot_dry_run=1\n"),
+        ({"BOT_DRY_RUN": "0"}, "BOT_DRY_RUN=true\n"),
+    ],
+)
+def test_healthcheck_finds_the_state_file_where_the_settings_put_it(
+    env: dict[str, str], dotenv: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(dotenv)
+    for name in os.environ:
+        if name.startswith(OUR_PREFIXES):
+            monkeypatch.delenv(name)
+    required = {"MASTODON_BASE_URL": "https://m.example", "MASTODON_ACCESS_TOKEN": "t"}
+    for name, value in {**required, **env}.items():
+        monkeypatch.setenv(name, value)
+    expected = load_settings(Settings).state_path
+    assert state_file_from(os.environ, Path(".env")) == expected
+
+
+# --- the real process ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entry", [[COMMAND], [sys.executable, "-m", "bot"]])
+def test_the_console_script_and_the_module_run_the_same_cli(
+    entry: list[str], tmp_path: Path
+) -> None:
+    result = subprocess.run(
+        [*entry, "--help"], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: arxiv-bot ")
+    for command in ("run", "preview", "check", "healthcheck"):
+        assert re.search(rf"^ +{command}\b", result.stdout, re.MULTILINE), command
+
+
+def test_sigterm_ends_a_long_cycle_at_the_next_step_and_nothing_is_lost(
+    mastodon: FakeMastodon, bot_env: dict[str, str], cli: Cli, tmp_path: Path
+) -> None:
+    assert cli("run", "--once", env=bot_env).returncode == 0
+    statuses = [paper_post(mastodon, "https://arxiv.org/abs/1706.03762") for _ in range(20)]
+    mastodon.fail("POST", "/api/v1/statuses", None, times=20, delay=0.5)  # 10 s of posting
+    process = start_bot(bot_env, tmp_path, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: bool(mastodon.posted()) or process.poll() is not None)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    [stopped] = [json.loads(x) for x in stderr.splitlines() if '"stopped"' in x]
+    assert stopped["step_finished"] is True
+    posted = len(mastodon.posted())
+    assert 0 < posted < 20, "it stopped in the middle"
+    mastodon.faults.clear()
+    assert cli("run", "--once", env=bot_env).returncode == 0
+    assert sorted(r.in_reply_to_id or 0 for r in mastodon.posted()) == statuses

@@ -1,12 +1,12 @@
-"""Exactly once across crashes: the real bot process is SIGKILLed at chosen points of a cycle,
-restarted, and must leave every eligible post with exactly one reply thread."""
+"""Exactly once across crashes: the real bot process is SIGKILLed at chosen points of a cycle;
+the bot started again on its state file must leave every eligible post with exactly one reply
+thread."""
 
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,29 +14,10 @@ import pytest
 
 from bot.app import built
 from bot.config import Settings
-from tests.conftest import hashtag, link, post_html
+from tests.conftest import hashtag, link, post_html, run_cycle, start_bot, wait_for
 from tests.fakes.arxiv import FakeArxiv
 from tests.fakes.http import Response
 from tests.fakes.mastodon import FakeMastodon, StatusRecord
-from tests.test_cli import COMMAND, arxiv_bot, clean_env
-
-
-def start_bot(env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [COMMAND, "run"],
-        env=clean_env(env),
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the bot never got there"
-        time.sleep(0.02)
 
 
 def kill(process: subprocess.Popen[str]) -> None:
@@ -78,10 +59,12 @@ def test_killed_mid_cycle_then_restarted_answers_exactly_once(
     mastodon: FakeMastodon,
     arxiv_server: FakeArxiv,
     bot_env: dict[str, str],
+    make_settings: Callable[..., Settings],
     tmp_path: Path,
     point: str,
 ) -> None:
-    assert arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path).returncode == 0
+    settings = make_settings()
+    run_cycle(settings)
     status = two_paper_post(mastodon)
     if point == "reading-the-timeline":
         mastodon.fail("GET", "/api/v1/timelines/tag/", None, delay=30)
@@ -106,8 +89,9 @@ def test_killed_mid_cycle_then_restarted_answers_exactly_once(
     mastodon.forget_idempotency_keys()
     mastodon.faults.clear()
 
-    assert arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path).returncode == 0
-    assert arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path).returncode == 0
+    # Started again (in process: the state file is what carries over), twice.
+    assert not run_cycle(settings).errors
+    assert not run_cycle(settings).errors
     assert_one_thread(mastodon, status)
 
 

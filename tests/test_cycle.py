@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
 
 from bot.app import built
-from bot.config import Settings
-from bot.cycle import CycleReport
-from tests.conftest import hashtag, link, post_html
+from tests.conftest import SettingsFactory, hashtag, link, paper_post, post_html, run_cycle
 from tests.fakes.arxiv import RATE_EXCEEDED, FakeArxiv
 from tests.fakes.http import Response
 from tests.fakes.mastodon import FakeMastodon, mastodon_count
-
-SettingsFactory = Callable[..., Settings]
-
-
-def cycle(settings: Settings) -> CycleReport:
-    """One real cycle, with everything built from settings as the CLI does it."""
-    with built(settings) as bot:
-        bot.cycle.start()
-        return bot.cycle.run_cycle()
-
-
-def paper_post(
-    mastodon: FakeMastodon, url: str, *tags: str, account: dict[str, object] | None = None
-) -> int:
-    author = account or mastodon.add_account("alice", domain="science.example")
-    body = post_html("New paper:", link(url), *(hashtag(t) for t in tags or ("arxiv",)))
-    return mastodon.add_status(author, body, tags=tags or ("arxiv",))
 
 
 def test_first_start_begins_at_now_and_later_posts_get_one_threaded_reply(
@@ -39,12 +20,12 @@ def test_first_start_begins_at_now_and_later_posts_get_one_threaded_reply(
     settings = make_settings()
     old = paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
 
-    first = cycle(settings)
+    first = run_cycle(settings)
     assert first.replied == 0
     assert mastodon.posted() == [], "the backlog is not answered"
 
     new = paper_post(mastodon, "https://arxiv.org/pdf/1706.03762v5")
-    report = cycle(settings)
+    report = run_cycle(settings)
 
     assert report.replied == 1
     [reply] = mastodon.posted()
@@ -63,10 +44,10 @@ def test_first_start_begins_at_now_and_later_posts_get_one_threaded_reply(
 
 def test_a_second_run_posts_nothing(mastodon: FakeMastodon, make_settings: SettingsFactory) -> None:
     settings = make_settings()
-    cycle(settings)
+    run_cycle(settings)
     paper_post(mastodon, "https://arxiv.org/abs/hep-th/9711200")
-    cycle(settings)
-    again = cycle(settings)
+    run_cycle(settings)
+    again = run_cycle(settings)
     assert len(mastodon.posted()) == 1
     assert again.seen == 0
     assert again.posts == 0
@@ -76,7 +57,7 @@ def test_skips_own_posts_bots_and_posts_without_papers(
     mastodon: FakeMastodon, make_settings: SettingsFactory
 ) -> None:
     settings = make_settings()
-    cycle(settings)
+    run_cycle(settings)
     bot_account = mastodon.add_account("otherbot", bot=True)
     paper_post(mastodon, "https://arxiv.org/abs/1706.03762", account=mastodon.bot)
     paper_post(mastodon, "https://arxiv.org/abs/1706.03762", account=bot_account)
@@ -89,7 +70,7 @@ def test_skips_own_posts_bots_and_posts_without_papers(
         ),
         tags=("arxiv",),
     )
-    report = cycle(settings)
+    report = run_cycle(settings)
     assert report.seen == 4
     assert report.skipped == 4
     assert mastodon.posted() == []
@@ -99,16 +80,16 @@ def test_one_batched_arxiv_request_per_cycle_and_none_for_cached_papers(
     mastodon: FakeMastodon, arxiv_server: FakeArxiv, make_settings: SettingsFactory
 ) -> None:
     settings = make_settings()
-    cycle(settings)
+    run_cycle(settings)
     paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
     paper_post(mastodon, "https://arxiv.org/abs/hep-th/9711200v2")
     paper_post(mastodon, "https://arxiv.org/abs/2504.18412")
-    cycle(settings)
+    run_cycle(settings)
     assert [sorted(ids) for ids in arxiv_server.id_lists()] == [
         ["1706.03762", "2504.18412", "hep-th/9711200"]
     ]
     paper_post(mastodon, "https://arxiv.org/abs/1706.03762v2")
-    report = cycle(settings)
+    report = run_cycle(settings)
     assert report.replied == 1
     assert len(arxiv_server.id_lists()) == 1, "served from the cache"
     assert len(mastodon.posted()) == 4
@@ -118,7 +99,7 @@ def test_several_papers_give_a_thread_one_post_each(
     mastodon: FakeMastodon, make_settings: SettingsFactory
 ) -> None:
     settings = make_settings()
-    cycle(settings)
+    run_cycle(settings)
     author = mastodon.add_account("carol")
     body = post_html(
         "Two classics:",
@@ -128,7 +109,7 @@ def test_several_papers_give_a_thread_one_post_each(
         hashtag("arxiv"),
     )
     status = mastodon.add_status(author, body, tags=("arxiv",))
-    cycle(settings)
+    run_cycle(settings)
     first, second = mastodon.posted()
     assert first.in_reply_to_id == status
     assert second.in_reply_to_id == first.id
@@ -143,11 +124,11 @@ def test_watches_several_hashtags_five_per_request(
     mastodon: FakeMastodon, make_settings: SettingsFactory
 ) -> None:
     settings = make_settings(BOT_HASHTAGS="#arXiv, papers,ml,physics,math,Astro")
-    cycle(settings)
+    run_cycle(settings)
     paper_post(mastodon, "https://arxiv.org/abs/1706.03762", "ml")
     paper_post(mastodon, "https://arxiv.org/abs/hep-th/9711200", "astro")
     before = mastodon.count("GET", "/api/v1/timelines/tag/")
-    cycle(settings)
+    run_cycle(settings)
     assert mastodon.count("GET", "/api/v1/timelines/tag/") - before == 2
     assert len(mastodon.posted()) == 2
     tags_asked = [
@@ -162,7 +143,7 @@ def test_pages_forward_without_gaps_when_many_arrive(
     mastodon: FakeMastodon, make_settings: SettingsFactory
 ) -> None:
     settings = make_settings()
-    cycle(settings)
+    run_cycle(settings)
     statuses = [
         mastodon.add_status(
             mastodon.add_account(f"person{i}"),
@@ -171,7 +152,7 @@ def test_pages_forward_without_gaps_when_many_arrive(
         )
         for i in range(45)
     ]
-    report = cycle(settings)
+    report = run_cycle(settings)
     assert report.seen == 45
     assert report.replied == 45
     assert [r.in_reply_to_id for r in mastodon.posted()] == statuses, "oldest first, none missing"
@@ -197,14 +178,14 @@ def test_statuses_wait_while_arxiv_fails_and_are_answered_when_it_recovers(
     mastodon: FakeMastodon, arxiv_server: FakeArxiv, make_settings: SettingsFactory, fault: Response
 ) -> None:
     settings = make_settings()
-    cycle(settings)
+    run_cycle(settings)
     status = paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
     arxiv_server.fail("GET", "/api/query", fault)
-    failed = cycle(settings)
+    failed = run_cycle(settings)
     assert failed.waiting == 1
     assert failed.dropped == 0
     assert mastodon.posted() == []
-    recovered = cycle(settings)
+    recovered = run_cycle(settings)
     assert recovered.replied == 1
     assert [r.in_reply_to_id for r in mastodon.posted()] == [status]
 
@@ -213,24 +194,24 @@ def test_a_paper_arxiv_does_not_know_is_dropped_without_a_reply(
     mastodon: FakeMastodon, make_settings: SettingsFactory
 ) -> None:
     settings = make_settings()
-    cycle(settings)
+    run_cycle(settings)
     paper_post(mastodon, "https://arxiv.org/abs/2301.00001")
-    report = cycle(settings)
+    report = run_cycle(settings)
     assert report.dropped == 1
     assert mastodon.posted() == []
-    assert cycle(settings).dropped == 0, "given up once, not again every cycle"
+    assert run_cycle(settings).dropped == 0, "given up once, not again every cycle"
 
 
 def test_a_failed_post_is_retried_next_cycle_without_a_duplicate(
     mastodon: FakeMastodon, make_settings: SettingsFactory
 ) -> None:
     settings = make_settings()
-    cycle(settings)
+    run_cycle(settings)
     status = paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
     mastodon.fail("POST", "/api/v1/statuses", Response.json({"error": "boom"}, 502))
-    assert cycle(settings).posts == 0
-    assert cycle(settings).posts == 1
-    assert cycle(settings).posts == 0
+    assert run_cycle(settings).posts == 0
+    assert run_cycle(settings).posts == 1
+    assert run_cycle(settings).posts == 0
     assert [r.in_reply_to_id for r in mastodon.posted()] == [status]
 
 
@@ -240,11 +221,11 @@ def test_a_post_whose_answer_was_lost_is_not_duplicated(
     """The server stored the reply but the bot never heard back: the retry carries the same
     idempotency key, so the server answers with the first reply instead of a second one."""
     settings = make_settings(MASTODON_TIMEOUT="0.5")
-    cycle(settings)
+    run_cycle(settings)
     status = paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
     mastodon.fail("POST", "/api/v1/statuses", None, delay=1.5)
-    assert cycle(settings).posts == 0
-    assert cycle(settings).posts == 1
+    assert run_cycle(settings).posts == 0
+    assert run_cycle(settings).posts == 1
     assert [r.in_reply_to_id for r in mastodon.posted()] == [status]
     keys = [r.headers.get("idempotency-key") for r in mastodon.requests if r.method == "POST"]
     assert len(keys) == 2
@@ -257,11 +238,11 @@ def test_replies_fit_a_small_server_and_copy_the_content_warning(
     small = FakeMastodon(max_characters=300)
     try:
         settings = make_settings(MASTODON_BASE_URL=small.url)
-        cycle(settings)
+        run_cycle(settings)
         author = small.add_account("erin")
         body = post_html(link("https://arxiv.org/abs/2101.00042"), hashtag("arxiv"))
         small.add_status(author, body, tags=("arxiv",), spoiler_text="long paper", language="de")
-        cycle(settings)
+        run_cycle(settings)
         [reply] = small.posted()
         assert mastodon_count(reply.text) + len(reply.spoiler_text) <= 300
         assert reply.spoiler_text == "long paper"
@@ -275,9 +256,9 @@ def test_paper_text_mentions_nobody_and_tags_nothing(
     mastodon: FakeMastodon, make_settings: SettingsFactory
 ) -> None:
     settings = make_settings(BOT_REPLY_VISIBILITY="public")
-    cycle(settings)
+    run_cycle(settings)
     paper_post(mastodon, "https://arxiv.org/abs/2504.18412")
-    cycle(settings)
+    run_cycle(settings)
     [reply] = mastodon.posted()
     assert reply.mentions == ("alice@science.example",)
     assert reply.tags == ()
@@ -310,9 +291,9 @@ def test_each_reply_is_logged_with_its_facts(
     captured_logs: list[MutableMapping[str, Any]],
 ) -> None:
     settings = make_settings()
-    cycle(settings)
+    run_cycle(settings)
     status = paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
-    cycle(settings)
+    run_cycle(settings)
     [replied] = [e for e in captured_logs if e["event"] == "replied"]
     [reply] = mastodon.posted()
     assert replied["status_id"] == str(status)

@@ -4,40 +4,22 @@ from __future__ import annotations
 
 import itertools
 import random
-import signal
-import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.app import built
+from bot.app import built, serve
 from bot.config import Settings
 from bot.cycle import Cycle
 from bot.pacing import Backoff, RateLimit, budget_warning, smallest_interval, stretched_gap
-from tests.conftest import hashtag, link, post_html
+from tests.conftest import Clock, paper_post, run_cycle, wait_for
 from tests.fakes.arxiv import RATE_EXCEEDED, FakeArxiv
 from tests.fakes.http import Response
 from tests.fakes.mastodon import FakeMastodon
-from tests.test_cli import COMMAND, arxiv_bot, clean_env
-
-
-class Clock:
-    """Both of the engine's clocks, moved by the test: monotonic seconds and the wall date."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.epoch = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> float:
-        return self.now
-
-    def wall(self) -> datetime:
-        return self.epoch + timedelta(seconds=self.now - 1000.0)
 
 
 @contextmanager
@@ -49,34 +31,11 @@ def engine_with_clock(settings: Settings, clock: Clock) -> Iterator[Cycle]:
 
 
 def add_post(mastodon: FakeMastodon, arxiv_id: str = "1706.03762") -> int:
-    author = mastodon.add_account("alice")
-    body = post_html(link(f"https://arxiv.org/abs/{arxiv_id}"), hashtag("arxiv"))
-    return mastodon.add_status(author, body, tags=("arxiv",))
+    return paper_post(mastodon, f"https://arxiv.org/abs/{arxiv_id}")
 
 
 def tag_requests(mastodon: FakeMastodon) -> int:
     return mastodon.count("GET", "/api/v1/timelines/tag/")
-
-
-def run_until_a_post_then_sigterm(
-    mastodon: FakeMastodon, env: dict[str, str], cwd: Path
-) -> tuple[int, str, float]:
-    """The real ``arxiv-bot run``, stopped with SIGTERM once it has posted something; returns
-    its exit code, its log, and how long it took to stop."""
-    process = subprocess.Popen(
-        [COMMAND, "run"], env=clean_env(env), cwd=cwd,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 20
-        while not mastodon.posted() and time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.02)
-        signalled = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=15)
-        return process.returncode, stderr, time.monotonic() - signalled
-    finally:
-        process.kill()
 
 
 # --- pure pacing ---------------------------------------------------------------------------
@@ -247,53 +206,6 @@ def test_a_refused_batch_is_split_to_isolate_the_id(
     assert [len(ids) for ids in arxiv_server.id_lists()] == [4, 2, 2, 1, 1]
 
 
-def test_sigterm_ends_a_long_cycle_at_the_next_step_and_nothing_is_lost(
-    mastodon: FakeMastodon, bot_env: dict[str, str], tmp_path: Path
-) -> None:
-    assert arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path).returncode == 0
-    statuses = [add_post(mastodon) for _ in range(20)]
-    mastodon.fail("POST", "/api/v1/statuses", None, times=20, delay=0.5)  # 10 s of posting
-    returncode, stderr, took = run_until_a_post_then_sigterm(mastodon, bot_env, tmp_path)
-    assert returncode == 0, stderr
-    assert took < 3, f"stopped {took:.1f} s after SIGTERM"
-    assert '"step_finished": true' in stderr
-    posted = len(mastodon.posted())
-    assert 0 < posted < 20, "it stopped in the middle"
-    mastodon.faults.clear()
-    assert arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path).returncode == 0
-    assert sorted(r.in_reply_to_id or 0 for r in mastodon.posted()) == statuses
-
-
-def test_the_start_warns_when_polling_would_exceed_the_budget(
-    bot_env: dict[str, str], tmp_path: Path
-) -> None:
-    env = {**bot_env, "BOT_POLL_INTERVAL": "2", "BOT_HASHTAGS": "a,b,c,d,e,f"}
-    result = arxiv_bot("run", "--once", env=env, cwd=tmp_path)
-    assert result.returncode == 0
-    [line] = [x for x in result.stderr.splitlines() if "request_budget" in x]
-    # 6 hashtags (2 requests) and mentions (1): 3 paged requests a cycle.
-    assert "the smallest interval that fits is 12 s" in line
-
-
-def test_a_locked_state_database_stops_the_start_with_a_clear_message(
-    bot_env: dict[str, str], tmp_path: Path
-) -> None:
-    import sqlite3
-
-    assert arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path).returncode == 0
-    holder = sqlite3.connect(Path(bot_env["BOT_DATA_DIR"]) / "state.sqlite3", isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
-        result = arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path)
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
-    assert result.returncode == 1
-    assert "cannot use the state database" in result.stderr
-    assert "locked" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
 def test_the_arxiv_gap_holds_across_restarts(
     arxiv_server: FakeArxiv, make_settings: Callable[..., Settings]
 ) -> None:
@@ -307,17 +219,29 @@ def test_the_arxiv_gap_holds_across_restarts(
 
 
 def test_mastodon_down_at_start_is_retried_not_a_crash_loop(
-    mastodon: FakeMastodon, bot_env: dict[str, str], tmp_path: Path
+    mastodon: FakeMastodon,
+    make_settings: Callable[..., Settings],
+    captured_logs: list[MutableMapping[str, Any]],
 ) -> None:
-    assert arxiv_bot("run", "--once", env=bot_env, cwd=tmp_path).returncode == 0
+    settings = make_settings(BOT_POLL_INTERVAL="0.05")
+    run_cycle(settings)
     status = add_post(mastodon)
     mastodon.fail(
         "GET", "/api/v1/accounts/verify_credentials", Response.json({"error": "down"}, 503), times=3
     )
-    returncode, stderr, _ = run_until_a_post_then_sigterm(mastodon, bot_env, tmp_path)
-    assert returncode == 0, "the bot retried instead of exiting"
+    stop = threading.Event()
+    with built(settings, stop) as bot:
+        served: list[tuple[int, bool]] = []
+        loop = threading.Thread(target=lambda: served.append(serve(bot.cycle, 0.05, stop)))
+        loop.start()
+        try:
+            wait_for(lambda: bool(mastodon.posted()))
+        finally:
+            stop.set()
+            loop.join(timeout=30)
+    assert served == [(0, True)], "the loop retried instead of ending"
     assert [r.in_reply_to_id for r in mastodon.posted()] == [status]
-    assert stderr.count('"event": "start_failed"') == 3
+    assert [e["event"] for e in captured_logs].count("start_failed") == 3
 
 
 def test_statuses_wait_for_arxiv_up_to_the_pending_hours_then_are_dropped(
