@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -8,16 +9,26 @@ import pytest
 
 from bot.config import ReplySettings, Settings, SettingsError, load_settings
 
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def bot_env(tmp_path: Path) -> dict[str, str]:
+    """Settings alone need no servers: addresses that are never called."""
+    return {
+        "MASTODON_BASE_URL": "http://127.0.0.1:9",
+        "MASTODON_ACCESS_TOKEN": "token",
+        "BOT_HASHTAGS": "arxiv",
+        "BOT_DATA_DIR": str(tmp_path / "data"),
+        "ARXIV_API_URL": "http://127.0.0.1:9/api/query",
+        "LOG_FORMAT": "json",
+    }
+SCOPES = re.compile(r"\b(?:read|write):[a-z]+\b")
+
 
 def test_defaults(make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch) -> None:
     make_settings()
-    for name in (
-        "BOT_POLL_INTERVAL",
-        "ARXIV_API_URL",
-        "ARXIV_DELAY_SECONDS",
-        "BOT_DATA_DIR",
-        "LOG_FORMAT",
-    ):
+    for name in ("ARXIV_API_URL", "BOT_DATA_DIR", "LOG_FORMAT"):
         monkeypatch.delenv(name)
     settings = load_settings(Settings, env_file=None)
     assert settings.bot_poll_interval == 60
@@ -92,11 +103,14 @@ def test_dry_run_needs_no_token_and_keeps_separate_state(
 
 def test_preview_settings_need_no_mastodon(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MASTODON_BASE_URL", raising=False)
-    assert load_settings(ReplySettings, env_file=None).arxiv_delay_seconds >= 0
+    monkeypatch.setenv("ARXIV_DELAY_SECONDS", "1.5")
+    assert load_settings(ReplySettings, env_file=None).arxiv_delay_seconds == 1.5
+    with pytest.raises(SettingsError, match="MASTODON_BASE_URL: required"):
+        load_settings(Settings, env_file=None)
 
 
 def test_the_example_env_file_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
-    example = Path(__file__).parent.parent / "config" / "example.env"
+    example = ROOT / "config" / "example.env"
     for name in list(os.environ):
         if name.startswith(("MASTODON_", "BOT_", "ARXIV_", "LOG_")):
             monkeypatch.delenv(name)
@@ -119,3 +133,13 @@ def test_hashtags_are_optional_when_mentions_can_be_read(
     assert make_settings(BOT_HASHTAGS="").bot_hashtags == ()
     with pytest.raises(SettingsError, match="BOT_HASHTAGS: a dry run without a token"):
         make_settings(BOT_HASHTAGS="", BOT_DRY_RUN="true", MASTODON_ACCESS_TOKEN="")
+
+
+def test_readme_and_example_env_document_the_same_settings_and_scopes() -> None:
+    readme = (ROOT / "README.md").read_text()
+    example = (ROOT / "config" / "example.env").read_text()
+    in_table = set(re.findall(r"^\| `([A-Z_]+)` \|", readme, re.MULTILINE))
+    assert in_table == {name.upper() for name in Settings.model_fields}
+    token_section = readme.split("## The bot account and its token", 1)[1].split("\n## ", 1)[0]
+    assert set(SCOPES.findall(token_section)) == set(SCOPES.findall(example))
+    assert "read:notifications" in SCOPES.findall(example)

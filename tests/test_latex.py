@@ -49,10 +49,17 @@ def test_table(raw: str, expected: str) -> None:
         max_size=60,
     ).map("".join)
 )
-def test_never_raises_and_keeps_the_words(raw: str) -> None:
-    out = latex_to_text(raw)
-    assert isinstance(out, str)
-    assert "\n" not in out
+def test_never_raises_and_stays_on_one_line(raw: str) -> None:
+    assert "\n" not in latex_to_text(raw)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pylatexenc reads a backslash before a non-ASCII letter as a macro and drops the "
+    "word after it; found while making the property above honest, left for the LaTeX issue",
+)
+def test_a_backslash_before_a_greek_letter_keeps_the_word_after_it() -> None:
+    assert "a" in latex_to_text("\\θa")
 
 
 @settings(max_examples=200, deadline=None)
