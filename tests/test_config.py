@@ -23,6 +23,8 @@ def bot_env(tmp_path: Path) -> dict[str, str]:
         "ARXIV_API_URL": "http://127.0.0.1:9/api/query",
         "LOG_FORMAT": "json",
     }
+
+
 SCOPES = re.compile(r"\b(?:read|write):[a-z]+\b")
 
 
