@@ -64,7 +64,9 @@ _URL_PREFIX = re.compile(rb"(?:https?://)?((?:www|export|lanl|dx|api|ar5iv\.labs
 # An anchor's place in the text: its index between two private-use characters.
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _PLACEHOLDER = re.compile(_OPEN.encode() + rb"(\d+)" + _CLOSE.encode())
-_MARKERS = ("arxiv", "ar5iv", "huggingface", "hf.co", "scirate", "semanticscholar", "10.48550")
+# The pre-filter: a text without one of these cannot hold a paper. Derived from the hosts
+# scanned for, so a host added there is never rejected here (tests hold PAPER_HOSTS to it).
+_MARKERS = ("arxiv", "10.48550", *(host.decode("ascii") for host in _URL_HOSTS))
 
 _ARXIV_HOSTS = frozenset({"arxiv.org", "export.arxiv.org", "lanl.arxiv.org"})
 _ARXIV_PATHS = frozenset({"abs", "pdf", "html", "format", "src", "ps", "e-print", "tb", "bibtex"})
@@ -82,6 +84,14 @@ _OTHER_HOSTS: dict[str, frozenset[str]] = {
 _DOI_HOSTS = frozenset({"doi.org", "dx.doi.org"})
 _SANITY_HOSTS = frozenset({"arxiv-sanity-lite.com"})
 _DOI_PREFIX = "10.48550/arxiv."
+PAPER_FORMS = frozenset(
+    {(host, path) for host in _ARXIV_HOSTS for path in _ARXIV_PATHS}
+    | {(host, path) for host, paths in _OTHER_HOSTS.items() for path in paths}
+    | {(host, "10.48550") for host in _DOI_HOSTS}
+    | {(host, "?pid") for host in _SANITY_HOSTS}
+)
+"""Every link form :func:`paper_in_url` reads as a paper: (host without ``www.``, the first
+path segment, or ``?key`` for a query)."""
 
 _BLOCK_TAGS = ("p", "br", "div", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6")
 _TAG = re.compile(r"<[^<>]*>")

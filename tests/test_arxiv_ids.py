@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import html
+import re
+from collections.abc import Callable
 from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.__main__ import refs_in_argument
 from bot.arxiv_ids import (
     MAX_CANDIDATES,
+    PAPER_FORMS,
     normalise_id,
     paper_in_url,
     papers_in_status,
@@ -25,8 +32,9 @@ def ids(refs: list[PaperRef]) -> list[str]:
     return [str(r) for r in refs]
 
 
-URLS = [
-    # (url, expected id with version, or None)
+SUPPORTED = [
+    # Every link form the bot reads as a paper: (url, the id with version). This one table
+    # drives every way a post can carry a link (below), and the README's list.
     ("https://arxiv.org/abs/2504.18412", "2504.18412"),
     ("https://arxiv.org/abs/2504.18412v2", "2504.18412v2"),
     ("http://arxiv.org/abs/1706.03762", "1706.03762"),
@@ -62,7 +70,18 @@ URLS = [
     ("https://www.semanticscholar.org/arxiv/2504.18412", "2504.18412"),
     ("https://doi.org/10.48550/arXiv.2504.18412", "2504.18412"),
     ("https://dx.doi.org/10.48550/ARXIV.1706.03762", "1706.03762"),
-    # not papers
+    ("https://hf.co/papers/1706.03762", "1706.03762"),
+    ("https://api.semanticscholar.org/arxiv/1706.03762", "1706.03762"),
+    ("https://ar5iv.labs.arxiv.org/abs/1706.03762v2", "1706.03762v2"),
+    ("https://ar5iv.org/html/hep-th/9711200", "hep-th/9711200"),
+    # arXiv's own mirrors serve every path arxiv.org does
+    *(
+        (f"https://{host}.arxiv.org/{path}/1706.03762v2", "1706.03762v2")
+        for host in ("export", "lanl")
+        for path in ("pdf", "html", "format", "src", "ps", "e-print", "tb", "bibtex")
+    ),
+]
+NOT_PAPERS = [
     ("https://arxiv.org/list/cs.AI/recent", None),
     ("https://arxiv.org/a/vaswani_a_1", None),
     ("https://arxiv.org.evil.example/abs/2504.18412", None),
@@ -90,10 +109,62 @@ URLS = [
 ]
 
 
-@pytest.mark.parametrize(("url", "expected"), URLS)
+@pytest.mark.parametrize(("url", "expected"), [*SUPPORTED, *NOT_PAPERS])
 def test_urls(url: str, expected: str | None) -> None:
     ref = paper_in_url(url, TODAY)
     assert (None if ref is None else str(ref)) == expected
+
+
+# --- every supported form, every way a post can carry it -------------------------------------
+
+
+def plain_anchor(url: str) -> str:
+    """A link as GoToSocial, Pleroma or a bridge sends it: one anchor, the URL as its text."""
+    return f'<a href="{html.escape(url)}" rel="nofollow noopener">{html.escape(url)}</a>'
+
+
+CARRIERS: dict[str, Callable[[str], list[PaperRef]]] = {
+    "plain text": lambda url: papers_in_text(f"New paper: {url} (via a friend)", TODAY),
+    "text without a scheme": lambda url: papers_in_text(
+        f"New paper: {re.sub('^https?://', '', url, flags=re.IGNORECASE)}.", TODAY
+    ),
+    "preview argument": lambda url: refs_in_argument(url),
+    "preview text": lambda url: refs_in_argument(f"look at {url} today"),
+    "Mastodon anchor": lambda url: papers_in_status(post_html("Read", link(url)), TODAY),
+    "plain anchor": lambda url: papers_in_status(post_html("Read", plain_anchor(url)), TODAY),
+    "link card": lambda url: papers_in_status(post_html("Read this"), TODAY, card_url=url),
+}
+
+
+@pytest.mark.parametrize("carrier", CARRIERS)
+@pytest.mark.parametrize(("url", "expected"), SUPPORTED)
+def test_every_supported_form_is_found_however_the_post_carries_it(
+    carrier: str, url: str, expected: str
+) -> None:
+    assert ids(CARRIERS[carrier](url)) == [expected]
+
+
+def test_the_table_covers_every_form_the_parser_accepts() -> None:
+    assert {form(url) for url, _ in SUPPORTED} == PAPER_FORMS
+
+
+def form(url: str) -> tuple[str, str]:
+    """A link's form: its host (``www.`` aside) and what says "paper" there (the first path
+    segment, or the query's key)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    first = next((s for s in parts.path.split("/") if s), "")
+    return host, (first.lower() if first else "?" + parts.query.split("=", 1)[0])
+
+
+def test_the_readme_lists_exactly_the_supported_forms() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("### Links it understands", 1)[1].split("\n#", 1)[0]
+    listed: set[tuple[str, str]] = set()
+    for row in re.findall(r"^\| (`.+?) \| (`.+?) \|", section, re.MULTILINE):
+        hosts, paths = (re.findall(r"`([^`]+)`", cell) for cell in row)
+        listed |= {(h, p.strip("/")) for h in hosts for p in paths}
+    assert listed == PAPER_FORMS
 
 
 TEXTS = [

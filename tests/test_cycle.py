@@ -302,3 +302,15 @@ def test_each_reply_is_logged_with_its_facts(
     cycles = [e for e in captured_logs if e["event"] == "cycle"]
     assert cycles[-1]["replied"] == 1
     assert isinstance(cycles[-1]["elapsed_ms"], float)
+
+
+def test_a_mirror_link_is_answered_like_an_arxiv_link(
+    mastodon: FakeMastodon, make_settings: SettingsFactory
+) -> None:
+    settings = make_settings()
+    run_cycle(settings)
+    status = paper_post(mastodon, "https://www.alphaxiv.org/abs/1706.03762")
+    run_cycle(settings)
+    [reply] = mastodon.replies_to(status)
+    assert "Attention Is All You Need" in reply.text
+    assert "https://arxiv.org/abs/1706.03762" in reply.text
