@@ -18,12 +18,14 @@ import structlog
 from bot.arxiv_ids import papers_in_status
 from bot.compose import help_text, rate_notice, start_confirmation, stop_confirmation
 from bot.config import Settings
+from bot.errors import RejectedError
 from bot.models import PaperRef, PendingStatus, RequestKind, Status
 from bot.policy import (
     Command,
     MentionDecision,
     capped,
     command_in,
+    conversation_skip_reason,
     hashtag_skip_reason,
     may_delete,
     mention_decision,
@@ -121,7 +123,11 @@ class Intake:
         if self._settings.bot_hashtag_policy != "followers":
             return None
         authors = {subject_of(s).account.id for s in page if not subject_of(s).account.bot}
-        return self._mastodon.followers_among(sorted(authors))
+        try:
+            return self._mastodon.followers_among(sorted(authors))
+        except RejectedError as exc:  # nobody counts as a follower: answering nobody is safe
+            log.warning("followers_unreadable", error=exc)
+            return set()
 
     def _hashtag_post(
         self, status: Status, followers: set[str] | None, rates: _PageRates
@@ -180,14 +186,21 @@ class Intake:
         decision = mention_decision(mention, self._me.account_id, refs, command, stopped=stopped)
         return decision, refs, command
 
-    def _parents(self, mentions: Sequence[Status]) -> dict[str, Status | None]:
-        """The posts that mentions without papers of their own reply to, read before deciding."""
-        parents: dict[str, Status | None] = {}
+    def _parents(self, mentions: Sequence[Status]) -> dict[str, Status | str]:
+        """The posts that mentions without papers of their own reply to, read before deciding;
+        for one the bot may not read, why (``unreadable_403``, ``unreadable_404``, …)."""
+        parents: dict[str, Status | str] = {}
         for mention in mentions:
             decision, _, _ = self._decision(mention, self._store.is_stopped(mention.account.id))
             parent_id = mention.in_reply_to_id
-            if decision.action == "answer_parent" and parent_id and parent_id not in parents:
-                parents[parent_id] = self._mastodon.status(parent_id)
+            if decision.action != "answer_parent" or not parent_id or parent_id in parents:
+                continue
+            try:
+                parent = self._mastodon.status(parent_id)
+            except RejectedError as exc:
+                parents[parent_id] = f"unreadable_{exc.status}"
+                continue
+            parents[parent_id] = parent if parent is not None else "unreadable_malformed"
         return parents
 
     def _mention(
@@ -195,7 +208,7 @@ class Intake:
         mention: Status,
         stops: dict[str, bool],
         rates: _PageRates,
-        parents: dict[str, Status | None],
+        parents: dict[str, Status | str],
     ) -> PendingStatus | None:
         """A mention is a request: answer it, run its command, or help, within the limits."""
         asker = mention.account.id
@@ -215,14 +228,16 @@ class Intake:
             return self._deletion(mention)
         subject_author = None
         if decision.action == "answer_parent":
-            parent = parents.get(mention.in_reply_to_id or "")
-            if parent is not None and parent.account.id == self._me.account_id:
-                # "Thanks!" under one of its answers: Mastodon mentions the bot in every reply
-                # to it, which is no request for the same summary again.
-                log.info("mention_skipped", reason="reply_to_my_own_post", **facts)
+            parent = parents.get(mention.in_reply_to_id or "", "unreadable_unknown")
+            if isinstance(parent, str):
+                log.info("mention_skipped", reason=f"parent_{parent}", **facts)
                 return None
-            refs = self.refs(parent) if parent is not None else []
-            subject_author = parent.account.id if parent is not None else None
+            chatting = conversation_skip_reason(parent, self._me.account_id)
+            if chatting is not None:
+                log.info("mention_skipped", reason=chatting, **facts)
+                return None
+            refs = self.refs(parent)
+            subject_author = parent.account.id
             if not refs:
                 decision = MentionDecision("help", "no_paper_in_parent")
         if decision.action == "help":

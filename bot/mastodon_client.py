@@ -27,7 +27,7 @@ from mastodon import (
 
 from bot import __version__
 from bot.errors import AuthError, RateLimitedError, RejectedError, TransientError
-from bot.models import VISIBILITIES, Account, Post, ServerLimits, Status, Visibility
+from bot.models import VISIBILITIES, Account, Page, Post, ServerLimits, Status, Visibility
 from bot.pacing import PAGE_LIMIT, TAGS_PER_REQUEST, RateLimit
 
 USER_AGENT = f"arxiv-bot/{__version__}"
@@ -64,8 +64,9 @@ class MastodonGateway:
         return max(float(reset) - time.time(), 0.0) if reset is not None else None
 
     def me(self) -> Account:
-        """The account the token belongs to (proves the token works)."""
-        with _translated(self, "verify the access token"):
+        """The account the token belongs to (proves the token works): here, and only here, a
+        403 means the token itself is refused."""
+        with _translated(self, "verify the access token", forbidden_is_auth=True):
             data = self._api.account_verify_credentials()
         return _account(data)
 
@@ -84,9 +85,7 @@ class MastodonGateway:
         except (TypeError, ValueError):
             return ServerLimits()
 
-    def tag_page(
-        self, tags: Sequence[str], min_id: str | None, limit: int = PAGE_LIMIT
-    ) -> list[Status]:
+    def tag_page(self, tags: Sequence[str], min_id: str | None, limit: int = PAGE_LIMIT) -> Page:
         """Public statuses with any of ``tags`` (up to 5), newest first.
 
         With ``min_id``, the ``limit`` statuses right after it; without, the newest ones.
@@ -100,16 +99,14 @@ class MastodonGateway:
             params["min_id"] = min_id
         with _translated(self, f"read #{tags[0]}"):
             page = self._get_json("/api/v1/timelines/tag/" + quote(tags[0], safe=""), params)
-        statuses = []
-        for item in page:
-            status = _status_or_none(item)
-            if status is not None:
-                statuses.append(status)
-        return statuses
+        items = _items(page)
+        statuses = (_status_or_none(item) for item in items)
+        return Page(tuple(s for s in statuses if s is not None), _newest_id(items), len(items))
 
-    def mention_page(self, min_id: str | None, limit: int = PAGE_LIMIT) -> list[tuple[str, Status]]:
-        """Mention notifications (id, status), newest first, including the ones Mastodon ≥ 4.3
-        filters by default (private mentions from accounts the bot does not follow)."""
+    def mention_page(self, min_id: str | None, limit: int = PAGE_LIMIT) -> Page:
+        """The statuses of mention notifications, newest first, including the ones Mastodon ≥
+        4.3 filters by default (private mentions from accounts the bot does not follow). The
+        cursor is the newest notification's id."""
         params: dict[str, Any] = {
             "types[]": ["mention"],
             "limit": limit,
@@ -119,20 +116,20 @@ class MastodonGateway:
             params["min_id"] = min_id
         with _translated(self, "read mentions"):
             page = self._get_json("/api/v1/notifications", params)
-        mentions = []
-        for item in page:
-            status = _status_or_none(_get(item, "status")) if _get(item, "status") else None
+        items = _items(page)
+        statuses = []
+        for item in items:
+            data = _get(item, "status")
+            status = _status_or_none(data) if data else None
             if status is not None:
-                mentions.append((str(item["id"]), status))
-        return mentions
+                statuses.append(status)
+        return Page(tuple(statuses), _newest_id(items), len(items))
 
     def status(self, status_id: str) -> Status | None:
-        """One status, or None when it is gone or unreadable."""
+        """One status; None when the server sent something unusable. RejectedError (403, 404,
+        410) when the bot may not read it: blocked, followers-only, deleted."""
         with _translated(self, "read a status"):
-            try:
-                data = self._api.status(status_id)
-            except MastodonNotFoundError:
-                return None
+            data = self._get_json(f"/api/v1/statuses/{quote(status_id, safe='')}")
         return _status_or_none(data)
 
     def thread(self, status_id: str) -> list[Status]:
@@ -201,16 +198,21 @@ class MastodonGateway:
 
 
 @contextmanager
-def _translated(gateway: MastodonGateway, action: str) -> Iterator[None]:
+def _translated(
+    gateway: MastodonGateway, action: str, *, forbidden_is_auth: bool = False
+) -> Iterator[None]:
+    """Mastodon.py's errors as the project's. A 403 is about one post (blocked, followers-only,
+    defederated) everywhere but on verifying the bot's own account."""
     try:
         yield
     except MastodonUnauthorizedError as exc:
         raise AuthError(f"the server refused the access token when trying to {action}") from exc
     except MastodonNotFoundError as exc:
-        raise RejectedError(f"not found when trying to {action}", 404) from exc
+        raise RejectedError(f"not found when trying to {action}{_server_says(exc)}", 404) from exc
     except MastodonRatelimitError as exc:
+        retry_in = gateway._retry_in()
         raise RateLimitedError(
-            f"rate limited when trying to {action}", gateway._retry_in()
+            f"rate limited when trying to {action}", retry_in if retry_in else None
         ) from exc
     except MastodonServerError as exc:
         raise TransientError(f"server error when trying to {action}: {_status(exc)}") from exc
@@ -218,15 +220,41 @@ def _translated(gateway: MastodonGateway, action: str) -> Iterator[None]:
         raise TransientError(f"network error when trying to {action}") from exc
     except MastodonAPIError as exc:
         status = _status(exc)
-        if status == 403:
+        if status == 403 and forbidden_is_auth:
             raise AuthError(
                 f"forbidden when trying to {action}: does the token have the needed scopes?"
             ) from exc
-        if status is not None and (status == 429 or status >= 500 or status in (408, 409)):
+        if status == 429:
+            raise RateLimitedError(f"HTTP 429 when trying to {action}") from exc
+        if status is not None and (status >= 500 or status in (408, 409)):
             raise TransientError(f"HTTP {status} when trying to {action}") from exc
-        raise RejectedError(f"HTTP {status} when trying to {action}", status) from exc
+        raise RejectedError(
+            f"HTTP {status} when trying to {action}{_server_says(exc)}", status
+        ) from exc
     except MastodonError as exc:
         raise TransientError(f"{type(exc).__name__} when trying to {action}") from exc
+
+
+def _server_says(exc: MastodonError) -> str:
+    """The server's own ``error`` text, when it gave one."""
+    args = exc.args
+    said = args[3] if len(args) > 3 and isinstance(args[3], str) and args[3] else None
+    return f": {said}" if said else ""
+
+
+def _items(page: Any) -> list[Any]:
+    """A page's items; anything but a list is an empty page."""
+    return page if isinstance(page, list) else []
+
+
+def _newest_id(items: list[Any]) -> str | None:
+    """The first item's id: pages come newest first. Read raw, so an unusable item still
+    moves the cursor past it."""
+    for item in items:
+        item_id = _get(item, "id")
+        if item_id is not None:
+            return str(item_id)
+    return None
 
 
 def _status(exc: MastodonError) -> int | None:
@@ -282,4 +310,7 @@ def _status_from(data: Any) -> Status:
         else str(data["in_reply_to_id"]),
         card_url=str(card_url) if card_url else None,
         reblog=_status_from(reblog) if reblog else None,
+        mention_ids=tuple(
+            str(_get(m, "id")) for m in _get(data, "mentions") or [] if _get(m, "id") is not None
+        ),
     )

@@ -69,6 +69,22 @@ class Status:
     in_reply_to_id: str | None = None
     card_url: str | None = None
     reblog: Status | None = None
+    mention_ids: tuple[str, ...] = ()
+    """Ids of the accounts it mentions (from its ``mentions``, not its HTML)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a timeline or of notifications, newest first as servers send them.
+
+    ``cursor`` and ``size`` come from the raw page: an item the bot could not read is skipped
+    but still moves the cursor past it and still counts towards a full page.
+    """
+
+    statuses: tuple[Status, ...]
+    cursor: str | None
+    """The newest id of the raw page: where the next page begins. None for an empty page."""
+    size: int
 
 
 @dataclass(frozen=True, slots=True)

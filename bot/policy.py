@@ -161,6 +161,19 @@ def mention_decision(
     return MentionDecision("help", "no_paper")
 
 
+def conversation_skip_reason(parent: Status, own_account_id: str | None) -> str | None:
+    """Why a mention that only replies to ``parent`` (no paper, no command of its own) is no
+    request: clients copy every handle of the post answered, so under one of the bot's posts,
+    or under a post that already mentions it, people talk to each other, not to the bot."""
+    if own_account_id is None:
+        return None
+    if parent.account.id == own_account_id:
+        return "reply_to_my_own_post"
+    if own_account_id in parent.mention_ids:
+        return "conversation_reply"
+    return None
+
+
 def may_delete(asker_id: str, reply_asker_id: str, reply_subject_author_id: str | None) -> bool:
     """Only the person a reply answered, or the author of the post it was about, may delete it."""
     return asker_id in (reply_asker_id, reply_subject_author_id)

@@ -16,22 +16,13 @@ from typing import Protocol
 import structlog
 
 from bot.intake import Decided
-from bot.models import Status
+from bot.models import Page, Status
 from bot.pacing import MAX_PAGES_PER_CYCLE, PAGE_LIMIT
 from bot.ports import MastodonPort
 from bot.store import Store
 
 log = structlog.get_logger()
 MENTIONS = "mentions"
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of a source, newest first as servers send them."""
-
-    statuses: tuple[Status, ...]
-    cursor: str | None
-    """Where the next page begins: the newest id of this page (None when it is empty)."""
 
 
 class Source(Protocol):
@@ -58,12 +49,10 @@ class HashtagSource:
         self.key = "tags:" + ",".join(self._tags)
 
     def newest(self) -> str | None:
-        newest = self._mastodon.tag_page(self._tags, None, limit=1)
-        return newest[0].id if newest else None
+        return self._mastodon.tag_page(self._tags, None, limit=1).cursor
 
     def page(self, cursor: str, limit: int) -> Page:
-        statuses = self._mastodon.tag_page(self._tags, cursor, limit=limit)
-        return Page(tuple(statuses), statuses[0].id if statuses else None)
+        return self._mastodon.tag_page(self._tags, cursor, limit=limit)
 
 
 class MentionSource:
@@ -76,15 +65,10 @@ class MentionSource:
         self._mastodon = mastodon
 
     def newest(self) -> str | None:
-        newest = self._mastodon.mention_page(None, limit=1)
-        return newest[0][0] if newest else None
+        return self._mastodon.mention_page(None, limit=1).cursor
 
     def page(self, cursor: str, limit: int) -> Page:
-        notifications = self._mastodon.mention_page(cursor, limit=limit)
-        return Page(
-            tuple(status for _, status in notifications),
-            notifications[0][0] if notifications else None,
-        )
+        return self._mastodon.mention_page(cursor, limit=limit)
 
 
 @dataclass
@@ -119,13 +103,13 @@ def read_source(
         page = source.page(cursor, page_limit)
         if page.cursor is None:
             return
-        counts.seen += len(page.statuses)
+        counts.seen += page.size
         # Pages come newest first; queue oldest first, so replies go out in that order.
         decided = decide(source.mentions, page.statuses[::-1])
-        counts.skipped += len(page.statuses) - len(decided.requests)
+        counts.skipped += page.size - len(decided.requests)
         cursor = page.cursor
         counts.queued += store.record_page(
             source.key, cursor, decided.requests, stops=decided.stops
         )
-        if len(page.statuses) < page_limit:
+        if page.size < page_limit:  # a page short of unreadable items is still full
             return

@@ -148,6 +148,15 @@ def test_run_with_a_refused_token_exits_3_with_a_clear_message(
     assert "revoked" not in result.stderr
 
 
+def test_a_token_without_the_read_scope_exits_3(
+    mastodon: FakeMastodon, bot_env: dict[str, str], cli: Cli
+) -> None:
+    mastodon.scopes = ("write",)
+    result = cli("run", "--once", env=bot_env)
+    assert result.returncode == 3
+    assert "auth_failed" in result.stderr
+
+
 def test_the_start_warns_when_polling_would_exceed_the_budget(
     bot_env: dict[str, str], cli: Cli
 ) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot.app import built
+from bot.pacing import PAGE_LIMIT
 from tests.conftest import SettingsFactory, hashtag, link, paper_post, post_html, run_cycle
 from tests.fakes.arxiv import RATE_EXCEEDED, FakeArxiv
 from tests.fakes.http import Response
@@ -314,3 +315,42 @@ def test_a_mirror_link_is_answered_like_an_arxiv_link(
     [reply] = mastodon.replies_to(status)
     assert "Attention Is All You Need" in reply.text
     assert "https://arxiv.org/abs/1706.03762" in reply.text
+
+
+def test_a_post_whose_thread_is_forbidden_is_dropped_and_the_rest_answered(
+    mastodon: FakeMastodon,
+    make_settings: SettingsFactory,
+    captured_logs: list[MutableMapping[str, Any]],
+) -> None:
+    settings = make_settings()
+    run_cycle(settings)
+    hidden = paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
+    mastodon.forbidden.add(hidden)
+    shown = paper_post(mastodon, "https://arxiv.org/abs/hep-th/9711200")
+    report = run_cycle(settings)
+    assert (report.replied, report.dropped, report.errors) == (1, 1, [])
+    assert [r.in_reply_to_id for r in mastodon.posted()] == [shown]
+    [dropped] = [e for e in captured_logs if e["event"] == "status_dropped"]
+    assert (dropped["status_id"], dropped["reason"]) == (str(hidden), "rejected_403")
+    assert "This action is not allowed" in str(dropped["error"]), "the server's own words"
+
+
+def test_an_unreadable_item_is_skipped_and_paging_goes_on_past_it(
+    mastodon: FakeMastodon,
+    make_settings: SettingsFactory,
+    captured_logs: list[MutableMapping[str, Any]],
+) -> None:
+    settings = make_settings()
+    run_cycle(settings)
+    posts = [
+        paper_post(mastodon, "https://arxiv.org/abs/1706.03762") for _ in range(PAGE_LIMIT + 5)
+    ]
+    mastodon.malformed.add(posts[PAGE_LIMIT - 1])  # the newest item of the first full page
+    report = run_cycle(settings)
+    answered = sorted(r.in_reply_to_id or 0 for r in mastodon.posted())
+    assert answered == [p for p in posts if p != posts[PAGE_LIMIT - 1]]
+    assert report.seen == PAGE_LIMIT + 5
+    assert [e["status_id"] for e in captured_logs if e["event"] == "status_malformed"] == [
+        str(posts[PAGE_LIMIT - 1])
+    ]
+    assert run_cycle(settings).seen == 0, "the cursor is past the unreadable item"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
+from typing import Any
 
 import pytest
 
@@ -203,6 +204,75 @@ def test_a_thank_you_under_the_bots_answer_gets_no_further_reply(
     bot.cycle()
     assert replies(mastodon, thanks) == []
     assert len(mastodon.posted()) == 1
+
+
+def test_in_a_conversation_only_new_requests_are_answered(
+    mastodon: FakeMastodon, bot: Bot, captured_logs: list[MutableMapping[str, Any]]
+) -> None:
+    """question → answer → a friend's reply to the question → thanks under the answer → a
+    reply to the friend: clients copy every handle, so each reply "mentions" the bot."""
+    carol = mastodon.add_account("carol")
+    paper = mastodon.add_status(carol, post_html("Nice:", link(ABS)))
+    alice, bob = mastodon.add_account("alice"), mastodon.add_account("bob")
+    question = mastodon.add_mention(alice, "summary please", in_reply_to_id=paper, also=(carol,))
+    bot.cycle()
+    [answer] = replies(mastodon, question)
+    friend = mastodon.add_mention(
+        bob, "oh nice, I read this last week", in_reply_to_id=question, also=(alice,)
+    )
+    thanks = mastodon.add_mention(alice, "thanks!", in_reply_to_id=answer.id)
+    to_friend = mastodon.add_mention(
+        alice, "what did you think of it?", in_reply_to_id=friend, also=(bob,)
+    )
+    bot.cycle()
+    assert len(mastodon.posted()) == 1, "nobody asked again"
+    reasons = {
+        e["status_id"]: e["reason"] for e in captured_logs if e["event"] == "mention_skipped"
+    }
+    assert reasons == {
+        str(friend): "conversation_reply",
+        str(thanks): "reply_to_my_own_post",
+        str(to_friend): "conversation_reply",
+    }
+
+
+def test_in_a_conversation_a_command_or_a_paper_of_its_own_is_a_request(
+    mastodon: FakeMastodon, bot: Bot
+) -> None:
+    alice, bob = mastodon.add_account("alice"), mastodon.add_account("bob")
+    question = mastodon.add_mention(alice, f"what is {link(ABS)}?")
+    bot.cycle()
+    own_paper = mastodon.add_mention(
+        bob,
+        f"see also {link('https://arxiv.org/abs/hep-th/9711200')}",
+        in_reply_to_id=question,
+        also=(alice,),
+    )
+    command = mastodon.add_mention(bob, "help", in_reply_to_id=question, also=(alice,))
+    bot.cycle()
+    [paper_reply] = replies(mastodon, own_paper)
+    assert "The Large N Limit" in paper_reply.text
+    [help_reply] = replies(mastodon, command)
+    assert help_reply.text.startswith("@bob I summarise arXiv papers")
+
+
+def test_a_mention_under_a_post_the_bot_may_not_read_is_skipped_not_a_crash(
+    mastodon: FakeMastodon, bot: Bot, captured_logs: list[MutableMapping[str, Any]]
+) -> None:
+    carol = mastodon.add_account("carol")
+    hidden = mastodon.add_status(carol, post_html(link(ABS)), visibility="private")
+    mastodon.forbidden.add(hidden)
+    dave = mastodon.add_account("dave")
+    blocked = mastodon.add_mention(dave, "summary?", in_reply_to_id=hidden)
+    fine = mastodon.add_mention(dave, link("https://arxiv.org/abs/hep-th/9711200"))
+    report = bot.cycle()
+    assert report.errors == []
+    assert replies(mastodon, blocked) == []
+    assert len(replies(mastodon, fine)) == 1, "the rest of the page is answered"
+    [skipped] = [e for e in captured_logs if e["event"] == "mention_skipped"]
+    assert (skipped["status_id"], skipped["reason"]) == (str(blocked), "parent_unreadable_403")
+    again = bot.cycle()
+    assert again.seen == 0, "the cursor moved past it"
 
 
 def test_two_bots_mentioning_each_other_make_no_exchange(mastodon: FakeMastodon, bot: Bot) -> None:

@@ -83,6 +83,13 @@ class FakeMastodon(LoopbackServer):
         """(notification id, status id, filtered by the 4.3 notification policy)"""
         self.followers: set[str] = set()
         self.deleted: list[int] = []
+        self.forbidden: set[int] = set()
+        """Statuses the bot may not see (author blocks it, followers-only): 403 on reading
+        them or their context, 404 on replying to them, as Mastodon answers."""
+        self.malformed: set[int] = set()
+        """Statuses served broken in pages (no account), as a buggy remote object might be."""
+        self.scopes: tuple[str, ...] = ("read", "write")
+        """The token's scopes: without ``read``, verify_credentials answers 403."""
         super().__init__(self._handle)
 
     def rate_limit_headers(self) -> dict[str, str]:
@@ -165,11 +172,13 @@ class FakeMastodon(LoopbackServer):
         in_reply_to_id: int | None = None,
         filtered: bool = False,
         spoiler_text: str = "",
+        also: tuple[dict[str, Any], ...] = (),
     ) -> int:
         """A status by ``account`` that mentions the bot, and the bot's notification of it.
 
         ``text`` is HTML after the bot's handle. ``filtered``: a private mention Mastodon ≥ 4.3
-        holds back unless the client asks for filtered notifications.
+        holds back unless the client asks for filtered notifications. ``also``: the other
+        accounts it mentions, as a client copies every handle of the post it answers.
         """
         handle = (
             f'<span class="h-card" translate="no"><a href="https://fake.example/@{self.bot["username"]}" '
@@ -181,7 +190,7 @@ class FakeMastodon(LoopbackServer):
         with self._state_lock:
             record = self.statuses[status]
             record.in_reply_to_id = in_reply_to_id
-            record.mentions = (self.bot["acct"],)
+            record.mentions = (self.bot["acct"], *(a["acct"] for a in also))
             self.notifications.append((self._new_id(), status, filtered))
         return status
 
@@ -229,6 +238,8 @@ class FakeMastodon(LoopbackServer):
         if path == "/api/v1/accounts/verify_credentials":
             if not self._authorised(request):
                 return Response.json({"error": "The access token is invalid"}, 401)
+            if "read" not in self.scopes:
+                return Response.json({"error": "This action is outside the authorized scopes"}, 403)
             return Response.json({**self.bot, "source": {"privacy": "public"}})
         if path == "/api/v2/instance":
             return Response.json(self._instance())
@@ -258,6 +269,9 @@ class FakeMastodon(LoopbackServer):
                 del self.statuses[record.id]
                 self.deleted.append(record.id)
                 return Response.json(self._status_json(record))
+        m = re.fullmatch(r"/api/v1/statuses/(\d+)(?:/context)?", path)
+        if m and request.method == "GET" and int(m[1]) in self.forbidden:
+            return Response.json({"error": "This action is not allowed"}, 403)
         m = re.fullmatch(r"/api/v1/statuses/(\d+)/context", path)
         if m and request.method == "GET":
             return self._context(int(m[1]))
@@ -340,7 +354,15 @@ class FakeMastodon(LoopbackServer):
             },
         }
 
+    def _mention_json(self, acct: str) -> dict[str, Any]:
+        account = next((a for a in self.accounts.values() if a["acct"] == acct), None)
+        if account is None:
+            return {"id": "0", "username": acct.split("@")[0], "acct": acct, "url": ""}
+        return {k: account[k] for k in ("id", "username", "acct", "url")}
+
     def _status_json(self, record: StatusRecord) -> dict[str, Any]:
+        if record.id in self.malformed:
+            return {"id": str(record.id), "content": record.content, "visibility": "public"}
         reblog = self.statuses.get(record.reblog_of) if record.reblog_of else None
         return {
             "id": str(record.id),
@@ -360,7 +382,7 @@ class FakeMastodon(LoopbackServer):
             "reblog": self._status_json(reblog) if reblog else None,
             "account": record.account,
             "media_attachments": [],
-            "mentions": [{"acct": a} for a in record.mentions],
+            "mentions": [self._mention_json(a) for a in record.mentions],
             "tags": [{"name": t, "url": f"https://fake.example/tags/{t}"} for t in record.tags],
             "emojis": [],
             "card": {"url": record.card_url, "title": "", "type": "link"}
@@ -421,7 +443,9 @@ class FakeMastodon(LoopbackServer):
             if key is not None and (self.token, key) in self.keys:
                 return Response.json(self._status_json(self.statuses[self.keys[(self.token, key)]]))
             reply_to = form.get("in_reply_to_id", [None])[0]
-            if reply_to is not None and int(reply_to) not in self.statuses:
+            if reply_to is not None and (
+                int(reply_to) not in self.statuses or int(reply_to) in self.forbidden
+            ):
                 return Response.json({"error": "Record not found"}, 404)
             tags = tuple(t.lower() for t in _TAG.findall(text))
             record = StatusRecord(
