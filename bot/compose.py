@@ -255,8 +255,8 @@ def start_confirmation(mention: str) -> str:
 
 def rate_notice(mention: str, per_hour: int) -> str:
     return (
-        f"{mention} That is {per_hour} summaries for you this hour, my limit; I will skip the "
-        "rest for now. Thanks for reading so much!"
+        f"{mention} That is {per_hour} summaries for you this hour, my limit; the rest follow "
+        "when the hour allows, in order. Thanks for reading so much!"
     )
 
 

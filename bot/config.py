@@ -118,6 +118,7 @@ class Settings(ReplySettings):
     bot_hashtag_policy: Literal["all", "followers"] = "all"
     bot_max_replies_per_thread: int = Field(default=6, ge=1, le=100)
     bot_rate_per_account: int = Field(default=10, ge=1, le=1000)
+    bot_backlog_per_account: int = Field(default=20, ge=0, le=10000)
 
     @field_validator("mastodon_base_url")
     @classmethod

@@ -28,6 +28,7 @@ from bot.intake import Identity, Intake
 from bot.models import PendingStatus, ServerLimits
 from bot.pacing import Backoff, stretched_gap
 from bot.papers import Papers
+from bot.policy import over_rate
 from bot.ports import MastodonPort
 from bot.posting import Poster
 from bot.sources import HashtagSource, MentionSource, ReadCounts, Source, read_source
@@ -229,6 +230,9 @@ class Cycle:
                 if any(r.arxiv_id not in papers and r.arxiv_id not in unknown for r in item.refs):
                     report.waiting += 1
                     continue
+                if self._held_by_cap(item):
+                    report.waiting += 1
+                    continue
                 present = [(r, papers[r.arxiv_id]) for r in item.refs if r.arxiv_id in papers]
                 if item.kind != "delete" and not present and item.message is None:
                     poster.give_up(item, "no_such_paper")
@@ -253,6 +257,14 @@ class Cycle:
                     report.dropped += 1
         finally:
             report.posts += poster.posts_sent - posted_before
+
+    def _held_by_cap(self, item: PendingStatus) -> bool:
+        """A paper request waits while its account has had its answers for the hour."""
+        if item.kind not in ("hashtag", "mention") or item.posted_reply_ids:
+            return False
+        since = self._now() - timedelta(hours=1)
+        answered = self._store.answers_since(item.status.account.id, since)
+        return over_rate(answered, self._settings.bot_rate_per_account)
 
     def _expire(
         self, queue: list[PendingStatus], poster: Poster, report: CycleReport

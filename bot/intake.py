@@ -57,8 +57,9 @@ class Decided:
 
 
 class _PageRates:
-    """Per-account counts while one page is decided: the last hour's answers from the store
-    plus this page's, and who already got a help text or a notice from this page."""
+    """Per-account counts while one page is decided: the last hour's answers and the queued
+    requests from the store, plus this page's, and who already got a help text or a notice
+    from this page."""
 
     def __init__(self, store: Store, now: datetime) -> None:
         self._store = store
@@ -67,9 +68,13 @@ class _PageRates:
         self.helped: set[str] = set()
         self.noticed: set[str] = set()
 
-    def over(self, account_id: str, per_hour: int) -> bool:
+    def queued(self, account_id: str) -> int:
+        return self._store.queued_for(account_id) + self._added[account_id]
+
+    def must_wait(self, account_id: str, per_hour: int) -> bool:
+        """Whether a new request of this account will wait for its hourly cap."""
         answered = self._store.answers_since(account_id, self._since)
-        return over_rate(answered + self._added[account_id], per_hour)
+        return over_rate(answered + self.queued(account_id), per_hour)
 
     def count(self, account_id: str) -> None:
         self._added[account_id] += 1
@@ -147,10 +152,11 @@ class Intake:
             policy=self._settings.bot_hashtag_policy,
             follows_bot=None if followers is None else author in followers,
         )
-        if reason is None and rates.over(author, self._settings.bot_rate_per_account):
-            reason = "rate_per_account"  # nobody asked here, so no notice either
+        if reason is None and rates.queued(author) >= self._settings.bot_backlog_per_account:
+            reason = "backlog_full"  # past the cap a post waits; past the backlog it is dropped
         if reason is not None:
-            log.info("status_skipped", status_id=subject.id, reason=reason)
+            level = log.warning if reason == "backlog_full" else log.info
+            level("status_skipped", status_id=subject.id, reason=reason)
             return None
         rates.count(author)
         return PendingStatus(subject, self._capped(subject, refs), self._now())
@@ -173,7 +179,9 @@ class Intake:
         rates = _PageRates(self._store, self._now())
         decided = Decided()
         for mention in statuses:
-            item = self._mention(mention, decided.stops, rates, parents)
+            notice: list[PendingStatus] = []
+            item = self._mention(mention, decided.stops, rates, parents, notice)
+            decided.requests.extend(notice)
             if item is not None:
                 decided.requests.append(item)
         return decided
@@ -209,8 +217,12 @@ class Intake:
         stops: dict[str, bool],
         rates: _PageRates,
         parents: dict[str, Status | str],
+        notice: list[PendingStatus],
     ) -> PendingStatus | None:
-        """A mention is a request: answer it, run its command, or help, within the limits."""
+        """A mention is a request: answer it, run its command, or help, within the limits.
+
+        Past the hourly cap it waits, and the first such mention of the hour gets a notice
+        (added to ``notice``, to go out at once)."""
         asker = mention.account.id
         stopped = stops.get(asker, self._store.is_stopped(asker))
         decision, refs, command = self._decision(mention, stopped)
@@ -247,14 +259,16 @@ class Intake:
                 return None
             rates.helped.add(asker)
             return self._message(mention, "help", help_text(mention_text))
+        if rates.queued(asker) >= self._settings.bot_backlog_per_account:
+            log.warning("mention_skipped", reason="backlog_full", **facts)
+            return None
         per_hour = self._settings.bot_rate_per_account
-        if rates.over(asker, per_hour):
+        if rates.must_wait(asker, per_hour):
+            # It waits for the account's hour like a hashtag post, with one notice an hour.
             since = self._now() - timedelta(hours=1)
-            if self._store.notices_since(asker, "notice", since) or asker in rates.noticed:
-                log.info("mention_skipped", reason="rate_per_account", **facts)
-                return None
-            rates.noticed.add(asker)
-            return self._message(mention, "notice", rate_notice(mention_text, per_hour))
+            if not self._store.notices_since(asker, "notice", since) and asker not in rates.noticed:
+                rates.noticed.add(asker)
+                notice.append(self._message(mention, "notice", rate_notice(mention_text, per_hour)))
         rates.count(asker)
         return PendingStatus(
             mention,

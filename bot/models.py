@@ -125,3 +125,9 @@ class PendingStatus:
     message: str | None = None
     subject_author_id: str | None = None
     """The author of the post the papers came from, when that is not the person answered."""
+
+    @property
+    def key(self) -> str:
+        """What the request is kept and posted under: the status's id, except for the notice
+        that a mention waiting for its hourly cap gets first (both answer the same status)."""
+        return f"{self.status.id}:notice" if self.kind == "notice" else self.status.id

@@ -111,12 +111,12 @@ class Poster:
                 text=composed.text,
                 visibility=visibility,
                 in_reply_to_id=parent,
-                idempotency_key=idempotency_key(status.id, position, [ref] if ref else []),
+                idempotency_key=idempotency_key(item.key, position, [ref] if ref else []),
                 spoiler_text=status.spoiler_text,
                 language=status.language,
             )
-            reply_ids.append(self._post_once(status.id, position, post, composed, ref))
-            self._store.record_reply(status.id, position, composed.paper_id, reply_ids[-1])
+            reply_ids.append(self._post_once(item.key, position, post, composed, ref))
+            self._store.record_reply(item.key, position, composed.paper_id, reply_ids[-1])
             self.posts_sent += 1
         self._store.finish(item, "answered")
         log.info(
@@ -133,27 +133,27 @@ class Poster:
 
     def _post_once(
         self,
-        status_id: str,
+        key: str,
         position: int,
         post: Post,
         composed: ComposedPost,
         ref: PaperRef | None,
     ) -> str:
-        parent = post.in_reply_to_id or status_id
-        recovered = self._already_posted(status_id, position, parent)
+        parent = post.in_reply_to_id or key
+        recovered = self._already_posted(key, position, parent)
         if recovered is not None:
             return recovered
         if self._settings.bot_dry_run:
             log.info(
                 "would_post",
-                status_id=status_id,
+                status_id=key,
                 paper_id=str(ref) if ref else None,
                 visibility=post.visibility,
                 machine_written=composed.machine_written,
                 text=post.text,
             )
-            return f"dry-run:{status_id}:{position}"
-        self._store.record_intent(status_id, position, parent, post.idempotency_key)
+            return f"dry-run:{key}:{position}"
+        self._store.record_intent(key, position, parent, post.idempotency_key)
         return self._mastodon.post(post)
 
     def _thread_facts(self, item: PendingStatus) -> tuple[int, dict[str, str]]:
@@ -172,13 +172,18 @@ class Poster:
                 already.setdefault(ref.arxiv_id, status.url or status.id)
         return thread_room(len(mine), cap), already
 
-    def _already_posted(self, status_id: str, position: int, parent: str) -> str | None:
-        """After a crash or a lost answer: the reply the bot did post, found in the thread."""
-        intended = self._store.intent(status_id, position)
+    def _already_posted(self, key: str, position: int, parent: str) -> str | None:
+        """After a crash or a lost answer: the reply the bot did post, found in the thread
+        (one it has on record for something else, such as a notice, does not count)."""
+        intended = self._store.intent(key, position)
         if intended is None or self._me.account_id is None or intended != parent:
             return None
-        found = self._mastodon.replies_by(self._me.account_id, parent)
+        found = [
+            reply_id
+            for reply_id in self._mastodon.replies_by(self._me.account_id, parent)
+            if not self._store.is_reply(reply_id)
+        ]
         if found:
-            log.info("reply_recovered", status_id=status_id, position=position, reply_id=found[0])
+            log.info("reply_recovered", status_id=key, position=position, reply_id=found[0])
             return found[0]
         return None

@@ -179,13 +179,13 @@ class Store:
                 else:
                     db.execute("DELETE FROM stopped WHERE account_id=?", (account_id,))
             for item in new:
-                if self._known(item.status.id):
+                if self._known(item.key):
                     continue
                 db.execute(
                     "INSERT INTO pending (status_id, request, asker_id, kind, first_seen, seq)"
                     " VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM pending))",
                     (
-                        item.status.id,
+                        item.key,
                         request_to_json(item),
                         item.status.account.id,
                         item.kind,
@@ -272,12 +272,19 @@ class Store:
         return int(row[0])
 
     def answers_since(self, account_id: str, since: datetime) -> int:
-        """Paper answers to this account since then, the queued ones included."""
+        """Paper answers this account got since then: only answers count, not skips or drops."""
         row = self._db.execute(
-            "SELECT (SELECT COUNT(*) FROM answered WHERE asker_id=? AND answered_at>=?"
-            " AND kind IN ('hashtag', 'mention')) + (SELECT COUNT(*) FROM pending"
-            " WHERE asker_id=? AND kind IN ('hashtag', 'mention'))",
-            (account_id, since.isoformat(), account_id),
+            "SELECT COUNT(*) FROM answered WHERE asker_id=? AND answered_at>=?"
+            " AND outcome='answered' AND kind IN ('hashtag', 'mention')",
+            (account_id, since.isoformat()),
+        ).fetchone()
+        return int(row[0])
+
+    def queued_for(self, account_id: str) -> int:
+        """Paper requests of this account waiting in the queue."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM pending WHERE asker_id=? AND kind IN ('hashtag', 'mention')",
+            (account_id,),
         ).fetchone()
         return int(row[0])
 
@@ -324,7 +331,7 @@ class Store:
 
     def finish(self, item: PendingStatus, outcome: str) -> None:
         """The request is done (answered, or given up on): take it off the queue for good."""
-        status_id = item.status.id
+        status_id = item.key
         with self._transaction() as db:
             db.execute("DELETE FROM pending WHERE status_id=?", (status_id,))
             db.execute("DELETE FROM intents WHERE status_id=?", (status_id,))
@@ -341,6 +348,11 @@ class Store:
                     _now(),
                 ),
             )
+
+    def is_reply(self, reply_id: str) -> bool:
+        """Whether this is one of the bot's replies it has on record."""
+        row = self._db.execute("SELECT 1 FROM replies WHERE reply_id=?", (reply_id,))
+        return row.fetchone() is not None
 
     def reply_ids(self, status_id: str) -> list[str]:
         return [

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, MutableMapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -325,6 +327,48 @@ def test_an_account_past_its_hourly_rate_gets_one_notice(mastodon: FakeMastodon,
     assert answered == [1, 1, 1, 1, 0]
     notice = replies(mastodon, mentions[3])[0]
     assert "my limit" in notice.text
+    bot.cycle()
+    assert [len(replies(mastodon, m)) for m in mentions] == [1, 1, 1, 1, 0], "still this hour"
+    an_hour_passes(bot.settings)
+    bot.cycle()
+    later = [replies(mastodon, m) for m in mentions[3:]]
+    assert [len(r) for r in later] == [2, 1], "they waited; nothing was lost"
+    assert "2101.00042" in later[0][1].text
+    assert len(mastodon.posted()) == 6, "one notice in all"
+
+
+def an_hour_passes(settings: Settings) -> None:
+    """Everything the bot answered happened an hour ago (the state file is real)."""
+    with sqlite3.connect(settings.state_path) as db:
+        earlier = (datetime.now(UTC) - timedelta(hours=1, minutes=1)).isoformat()
+        db.execute("UPDATE answered SET answered_at=?", (earlier,))
+        db.execute("UPDATE notices SET sent_at=?", (earlier,))
+    db.close()
+
+
+def test_hashtag_posts_past_the_cap_wait_and_past_the_backlog_are_dropped(
+    mastodon: FakeMastodon,
+    make_settings: SettingsFactory,
+    captured_logs: list[MutableMapping[str, Any]],
+) -> None:
+    bot = Bot(make_settings, BOT_RATE_PER_ACCOUNT="2", BOT_BACKLOG_PER_ACCOUNT="3")
+    bot.cycle()
+    olga = mastodon.add_account("olga")
+    ids = ("1706.03762", "hep-th/9711200", "2504.18412", "2101.00042")
+    posts = [
+        mastodon.add_status(
+            olga, post_html(link(f"https://arxiv.org/abs/{i}"), hashtag("arxiv")), tags=("arxiv",)
+        )
+        for i in ids
+    ]
+    report = bot.cycle()
+    assert [len(replies(mastodon, p)) for p in posts] == [1, 1, 0, 0]
+    assert report.waiting == 1, "the third waits for the hour"
+    [full] = [e for e in captured_logs if e.get("reason") == "backlog_full"]
+    assert full["status_id"] == str(posts[3])
+    an_hour_passes(bot.settings)
+    bot.cycle()
+    assert [len(replies(mastodon, p)) for p in posts] == [1, 1, 1, 0]
 
 
 def test_the_watched_hashtags_never_appear_in_the_bots_posts(
