@@ -88,10 +88,11 @@ def build_librarian(
     store: Store,
     backoff: Backoff,
     monotonic: Callable[[], float] = time.monotonic,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Librarian:
     arxiv = build_arxiv(settings, store)
     llm = build_llm(settings)
-    papers = Papers(store, arxiv, backoff, llm=llm, monotonic=monotonic)
+    papers = Papers(store, arxiv, backoff, llm=llm, monotonic=monotonic, now=now)
     return Librarian(papers, store, arxiv, llm)
 
 
@@ -129,7 +130,7 @@ def built(
     """
     stop = stop or threading.Event()
     backoff = Backoff(settings.bot_retry_base_seconds, settings.bot_retry_max_seconds)
-    librarian = build_librarian(settings, Store.open(settings.state_path), backoff, monotonic)
+    librarian = build_librarian(settings, Store.open(settings.state_path), backoff, monotonic, now)
     mastodon = build_mastodon(settings)
     cycle = Cycle(
         librarian.store,

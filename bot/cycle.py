@@ -221,14 +221,14 @@ class Cycle:
         report.arxiv_requests += found.requests
         if found.error is not None:
             report.errors.append(f"arxiv:{type(found.error).__name__}")
-        papers, unknown = found.papers, found.unknown
+        papers, refused = found.papers, found.refused
         posted_before = poster.posts_sent
         try:
             for item in queue:
                 if self._should_stop():
                     return
-                if any(r.arxiv_id not in papers and r.arxiv_id not in unknown for r in item.refs):
-                    report.waiting += 1
+                if any(r.arxiv_id not in papers and r.arxiv_id not in refused for r in item.refs):
+                    report.waiting += 1  # arXiv is away, or does not know a paper yet
                     continue
                 if self._held_by_cap(item):
                     report.waiting += 1
@@ -269,11 +269,14 @@ class Cycle:
     def _expire(
         self, queue: list[PendingStatus], poster: Poster, report: CycleReport
     ) -> list[PendingStatus]:
+        """Drop what waited ``BOT_PENDING_HOURS`` with nothing posted: as ``no_such_paper`` when
+        arXiv kept not knowing a paper it names, else ``expired``."""
         horizon = self._now() - timedelta(hours=self._settings.bot_pending_hours)
         kept = []
         for item in queue:
             if item.first_seen < horizon and not item.posted_reply_ids:
-                poster.give_up(item, "expired")
+                missed = self._store.missed(r.arxiv_id for r in item.refs) if item.refs else set()
+                poster.give_up(item, "no_such_paper" if missed else "expired")
                 report.dropped += 1
             else:
                 kept.append(item)

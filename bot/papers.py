@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import structlog
 
@@ -22,14 +23,28 @@ from bot.summary import TLDR_MAX_CHARACTERS, acceptable_tldr
 log = structlog.get_logger()
 ARXIV_LAST_REQUEST = "arxiv_last_request"
 """Meta key: wall-clock time of the last arXiv request, so a restart keeps the gap."""
+MISS_FIRST_DELAY = 300.0
+MISS_MAX_DELAY = 3600.0
+
+
+def miss_delay(misses: int) -> float:
+    """When to ask again about an id arXiv did not know: a paper linked before arXiv
+    announces it appears within hours, so 5 minutes, doubling, at most hourly."""
+    return min(MISS_FIRST_DELAY * 2.0 ** (misses - 1), MISS_MAX_DELAY)
 
 
 @dataclass
 class Found:
-    """Papers by id; the ids arXiv does not know (or refused); the error if arXiv failed."""
+    """What :meth:`Papers.get` learnt about a set of ids.
+
+    ``papers``: the ones known. ``refused``: ids arXiv refuses outright (malformed for it),
+    never worth asking again. ``missed``: ids arXiv did not know, this time or lately; they
+    are asked again later (``miss_delay``). ``error``: arXiv could not answer at all.
+    """
 
     papers: dict[str, Paper] = field(default_factory=dict)
-    unknown: set[str] = field(default_factory=set)
+    refused: set[str] = field(default_factory=set)
+    missed: set[str] = field(default_factory=set)
     error: TransientError | None = None
     requests: int = 0
 
@@ -43,18 +58,27 @@ class Papers:
         *,
         llm: LlmPort | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
         self._arxiv = arxiv
         self._backoff = backoff
         self._llm = llm
         self._monotonic = monotonic
+        self._now = now
 
     def get(self, ids: Sequence[str]) -> Found:
-        """The papers: cached ones, and the rest from arXiv unless it is being left alone."""
+        """The papers: cached ones, and the rest from arXiv unless it is being left alone.
+
+        Ids arXiv recently did not know are not asked again before their time.
+        """
         wanted = list(dict.fromkeys(ids))
         found = Found(self._store.cached_papers(wanted))
-        missing = [i for i in wanted if i not in found.papers]
+        waiting = self._store.misses_not_due(
+            [i for i in wanted if i not in found.papers], self._now()
+        )
+        found.missed |= waiting
+        missing = [i for i in wanted if i not in found.papers and i not in waiting]
         now = self._monotonic()
         if not missing or not self._backoff.ready(now):
             return found
@@ -75,27 +99,29 @@ class Papers:
             self._store.set_meta(ARXIV_LAST_REQUEST, repr(last))
         self._store.cache_papers(fetched.values())
         found.papers.update(fetched)
+        if found.error is None:
+            self._store.forget_misses(fetched)
+            self._store.record_misses(found.missed - waiting, self._now(), miss_delay)
         return found
 
     def _fetch(self, ids: list[str], found: Found) -> dict[str, Paper]:
-        """Papers for ``ids``; the ids arXiv does not know or refuses go to ``found.unknown``.
-
-        A refused batch is split in halves until the refused id stands alone.
-        """
+        """Papers for ``ids``; the ids arXiv does not know go to ``found.missed``, the ones it
+        refuses to ``found.refused``. A refused batch is split in halves until the refused
+        id stands alone."""
         found.requests += 1
         try:
             papers = self._arxiv.fetch(ids)
         except RejectedError:
             if len(ids) == 1:
                 log.warning("arxiv_refused_id", paper_id=ids[0])
-                found.unknown.update(ids)
+                found.refused.update(ids)
                 return {}
             half = len(ids) // 2
             return self._fetch(ids[:half], found) | self._fetch(ids[half:], found)
         unknown = {i for i in ids if i not in papers}
         if unknown:
             log.info("arxiv_unknown_ids", paper_ids=sorted(unknown))
-            found.unknown |= unknown
+            found.missed |= unknown
         return papers
 
     def tldrs(self, papers: Sequence[Paper]) -> dict[str, str]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -30,8 +30,13 @@ _SET_ASIDE = (
     " status_id TEXT PRIMARY KEY, request TEXT NOT NULL, reason TEXT NOT NULL,"
     " set_aside_at TEXT NOT NULL)"
 )
-SCHEMA_VERSION = 2
-MIGRATIONS: Mapping[int, Sequence[str]] = {2: [_SET_ASIDE]}
+_MISSES = (
+    "CREATE TABLE IF NOT EXISTS misses ("
+    " arxiv_id TEXT PRIMARY KEY, first_at TEXT NOT NULL, count INTEGER NOT NULL,"
+    " next_at TEXT NOT NULL)"
+)
+SCHEMA_VERSION = 3
+MIGRATIONS: Mapping[int, Sequence[str]] = {2: [_SET_ASIDE], 3: [_MISSES]}
 """Statements that bring a database from version ``n - 1`` to ``n``, run in one transaction."""
 log = structlog.get_logger()
 _SCHEMA = """
@@ -62,6 +67,9 @@ CREATE TABLE IF NOT EXISTS tldrs (
 CREATE TABLE IF NOT EXISTS set_aside (
     status_id TEXT PRIMARY KEY, request TEXT NOT NULL, reason TEXT NOT NULL,
     set_aside_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS misses (
+    arxiv_id TEXT PRIMARY KEY, first_at TEXT NOT NULL, count INTEGER NOT NULL,
+    next_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS notices_by_account ON notices (account_id, kind, sent_at);
 CREATE INDEX IF NOT EXISTS answered_by_asker ON answered (asker_id, answered_at);
 CREATE INDEX IF NOT EXISTS replies_by_reply ON replies (reply_id);
@@ -390,6 +398,50 @@ class Store:
                     (paper.arxiv_id, paper_to_json(paper), _now()),
                 )
 
+    # --- ids arXiv did not know (yet) ------------------------------------------------------
+
+    def misses_not_due(self, ids: Iterable[str], now: datetime) -> set[str]:
+        """Of these ids, the ones arXiv did not know whose next ask is still in the future."""
+        out = set()
+        for arxiv_id in dict.fromkeys(ids):
+            row = self._db.execute(
+                "SELECT next_at FROM misses WHERE arxiv_id=?", (arxiv_id,)
+            ).fetchone()
+            if row is not None and datetime.fromisoformat(row[0]) > now:
+                out.add(arxiv_id)
+        return out
+
+    def missed(self, ids: Iterable[str]) -> set[str]:
+        """Of these ids, the ones arXiv has not known at least once (and not since)."""
+        wanted = list(dict.fromkeys(ids))
+        rows = self._db.execute(
+            f"SELECT arxiv_id FROM misses WHERE arxiv_id IN ({','.join('?' * len(wanted))})",  # noqa: S608 -- placeholders only
+            wanted,
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def record_misses(
+        self, ids: Iterable[str], now: datetime, delay: Callable[[int], float]
+    ) -> None:
+        """arXiv did not know these: ask again after ``delay(misses so far)`` seconds."""
+        with self._transaction() as db:
+            for arxiv_id in ids:
+                row = db.execute(
+                    "SELECT count FROM misses WHERE arxiv_id=?", (arxiv_id,)
+                ).fetchone()
+                count = 1 if row is None else int(row[0]) + 1
+                next_at = (now + timedelta(seconds=delay(count))).isoformat()
+                db.execute(
+                    "INSERT INTO misses (arxiv_id, first_at, count, next_at) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT(arxiv_id) DO UPDATE SET count=excluded.count,"
+                    " next_at=excluded.next_at",
+                    (arxiv_id, now.isoformat(), count, next_at),
+                )
+
+    def forget_misses(self, ids: Iterable[str]) -> None:
+        with self._transaction() as db:
+            db.executemany("DELETE FROM misses WHERE arxiv_id=?", [(i,) for i in ids])
+
     # --- machine-written summaries ----------------------------------------------------------
 
     def tldr(self, arxiv_id: str, version: int, model: str) -> tuple[bool, str | None]:
@@ -426,6 +478,7 @@ class Store:
                 ("replies", "posted_at", " AND status_id NOT IN (SELECT status_id FROM pending)"),
                 ("papers", "fetched_at", ""),
                 ("tldrs", "made_at", ""),
+                ("misses", "first_at", ""),
             ):
                 sql = f"DELETE FROM {table} WHERE {column} < ?{keep}"  # noqa: S608 -- fixed names
                 removed[table] = db.execute(sql, (cutoff,)).rowcount

@@ -191,18 +191,6 @@ def test_statuses_wait_while_arxiv_fails_and_are_answered_when_it_recovers(
     assert [r.in_reply_to_id for r in mastodon.posted()] == [status]
 
 
-def test_a_paper_arxiv_does_not_know_is_dropped_without_a_reply(
-    mastodon: FakeMastodon, make_settings: SettingsFactory
-) -> None:
-    settings = make_settings()
-    run_cycle(settings)
-    paper_post(mastodon, "https://arxiv.org/abs/2301.00001")
-    report = run_cycle(settings)
-    assert report.dropped == 1
-    assert mastodon.posted() == []
-    assert run_cycle(settings).dropped == 0, "given up once, not again every cycle"
-
-
 def test_a_failed_post_is_retried_next_cycle_without_a_duplicate(
     mastodon: FakeMastodon, make_settings: SettingsFactory
 ) -> None:

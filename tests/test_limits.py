@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -267,3 +268,52 @@ def test_statuses_wait_for_arxiv_up_to_the_pending_hours_then_are_dropped(
     [dropped] = [e for e in captured_logs if e["event"] == "status_dropped"]
     assert dropped["reason"] == "expired"
     assert dropped["status_id"] == str(status)
+
+
+def test_a_paper_arxiv_does_not_know_yet_is_asked_again_until_it_is_announced(
+    mastodon: FakeMastodon, arxiv_server: FakeArxiv, make_settings: Callable[..., Settings]
+) -> None:
+    clock = Clock()
+    announced = replace(arxiv_server.papers["2504.18412"], arxiv_id="2611.00042")
+    with engine_with_clock(make_settings(BOT_POLL_INTERVAL="60"), clock) as engine:
+        engine.run_cycle()
+        status = add_post(mastodon, "2611.00042")
+        asked = []
+        for minute in range(0, 120):  # two hours of one-minute cycles
+            if minute == 45:
+                arxiv_server.papers["2611.00042"] = announced  # arXiv announces it
+            before = len(arxiv_server.requests)
+            report = engine.run_cycle()
+            if len(arxiv_server.requests) > before:
+                asked.append(minute)
+            if report.replied:
+                break
+            clock.now += 60
+    # Asked at once, then after 5, 10, 20 and 40 minutes (doubling), never every cycle;
+    # answered at the first ask after the announcement.
+    assert asked == [0, 5, 15, 35, 75]
+    assert [r.in_reply_to_id for r in mastodon.posted()] == [status]
+
+
+def test_a_paper_arxiv_never_knows_is_dropped_after_the_pending_hours(
+    mastodon: FakeMastodon,
+    arxiv_server: FakeArxiv,
+    make_settings: Callable[..., Settings],
+    captured_logs: list[MutableMapping[str, Any]],
+) -> None:
+    clock = Clock()
+    settings = make_settings(BOT_PENDING_HOURS="3")
+    with engine_with_clock(settings, clock) as engine:
+        engine.run_cycle()
+        status = add_post(mastodon, "2301.00001")
+        for _ in range(3 * 12):  # three hours of five-minute cycles
+            assert engine.run_cycle().dropped == 0
+            clock.now += 300
+        clock.now += 300
+        assert engine.run_cycle().dropped == 1
+        assert engine.run_cycle().dropped == 0, "given up once, not again every cycle"
+    asks = len(arxiv_server.requests)
+    assert 5 <= asks <= 8, f"asked {asks} times in three hours: backing off, at most hourly"
+    assert mastodon.posted() == []
+    [dropped] = [e for e in captured_logs if e["event"] == "status_dropped"]
+    assert (dropped["status_id"], dropped["reason"]) == (str(status), "no_such_paper")

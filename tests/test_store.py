@@ -118,13 +118,16 @@ def test_old_records_are_pruned_but_not_what_is_still_in_flight(tmp_path: Path) 
     store.finish(pending("1", "1706.03762"), "answered")
     store.record_reply("2", 0, "2504.18412", "902")  # "2" is still waiting for its second post
     store.cache_papers([Paper("1706.03762", 7, "T", ("A",), "Abs.", "cs.CL", NOW, NOW)])
+    store.record_misses(["2611.00042"], NOW, lambda _: 300)
     removed = store.prune(datetime.now(UTC) + timedelta(days=1))
-    assert removed == {"answered": 1, "notices": 0, "replies": 1, "papers": 1, "tldrs": 0}
+    assert removed == {
+        "answered": 1, "notices": 0, "replies": 1, "papers": 1, "tldrs": 0, "misses": 1,
+    }  # fmt: skip
     assert store.reply_ids("2") == ["902"]
     assert store.cursor("tags:a") == "10"
     assert [p.status.id for p in store.pending()] == ["2"]
     assert store.prune(datetime.now(UTC) - timedelta(days=1)) == {
-        "answered": 0, "notices": 0, "replies": 0, "papers": 0, "tldrs": 0,
+        "answered": 0, "notices": 0, "replies": 0, "papers": 0, "tldrs": 0, "misses": 0,
     }  # fmt: skip
 
 
