@@ -27,6 +27,7 @@ from bot.logs import configure_logging
 from bot.mastodon_client import MastodonGateway
 from bot.pacing import Backoff, budget_warning
 from bot.papers import ARXIV_LAST_REQUEST, Papers
+from bot.pauses import Pause
 from bot.store import Store
 
 log = structlog.get_logger()
@@ -92,7 +93,8 @@ def build_librarian(
 ) -> Librarian:
     arxiv = build_arxiv(settings, store)
     llm = build_llm(settings)
-    papers = Papers(store, arxiv, backoff, llm=llm, monotonic=monotonic, now=now)
+    pause = Pause("arxiv", store, backoff, monotonic, now)
+    papers = Papers(store, arxiv, pause, llm=llm, now=now)
     return Librarian(papers, store, arxiv, llm)
 
 

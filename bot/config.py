@@ -119,6 +119,7 @@ class Settings(ReplySettings):
     bot_max_replies_per_thread: int = Field(default=6, ge=1, le=100)
     bot_rate_per_account: int = Field(default=10, ge=1, le=1000)
     bot_backlog_per_account: int = Field(default=20, ge=0, le=10000)
+    bot_posts_per_3h: int = Field(default=300, ge=2, le=100000)
 
     @field_validator("mastodon_base_url")
     @classmethod

@@ -21,22 +21,28 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from bot.config import Settings
-from bot.errors import RateLimitedError, RejectedError, TransientError
-from bot.health import LAST_GOOD_CYCLE
+from bot.errors import RejectedError, TransientError
+from bot.health import LAST_CYCLE
 from bot.health import MAX_AGE as HEALTH_MAX_AGE
 from bot.intake import Identity, Intake
 from bot.models import PendingStatus, ServerLimits
-from bot.pacing import Backoff, stretched_gap
+from bot.pacing import POST_WINDOW_SECONDS, Backoff, posts_left, stretched_gap
 from bot.papers import Papers
+from bot.pauses import Pause
 from bot.policy import over_rate
 from bot.ports import MastodonPort
 from bot.posting import Poster
+from bot.records import UnreadableRecord, resume_from_json, resume_to_json
 from bot.sources import HashtagSource, MentionSource, ReadCounts, Source, read_source
 from bot.store import Store
 
 LIMITS_REFRESH_SECONDS = 6 * 3600
 LIMITS_RETRY_SECONDS = 300
 PRUNE_EVERY_SECONDS = 24 * 3600
+POSTS_SHORT = "post_budget_short"
+"""Meta key: "1" while the queue needs more posts than the 3-hour window allows."""
+POLL_RESUME = "poll_resume_at"
+"""Meta key: when polling may resume after it was stretched to save the request budget."""
 log = structlog.get_logger()
 
 
@@ -72,10 +78,16 @@ class Cycle:
         self._now = now
         self._monotonic = monotonic
         self._should_stop = should_stop
-        self._backoff = Backoff(settings.bot_retry_base_seconds, settings.bot_retry_max_seconds)
+        self._pause = Pause(
+            "mastodon",
+            store,
+            Backoff(settings.bot_retry_base_seconds, settings.bot_retry_max_seconds),
+            monotonic,
+            now,
+        )
         self._limits = ServerLimits()
         self._limits_read_at: float | None = None
-        self._next_poll_at = float("-inf")
+        self._next_poll_at = self._stored_poll_resume()
         self._pruned_at: float | None = None
         self._rooms: tuple[Intake, Poster, list[Source]] | None = None
 
@@ -133,9 +145,9 @@ class Cycle:
         report = CycleReport()
         now = self._monotonic()
         self._prune_now_and_then(now)
-        if not self._backoff.ready(now):
-            report.errors.append("mastodon:backing_off")
-            log.info("mastodon_backing_off", retry_in=round(self._backoff.next_at - now, 1))
+        if not self._pause.ready():
+            # Waiting out a 429 or a backoff is no failure of this cycle; its start was logged.
+            log.debug("mastodon_paused", retry_in=round(self._pause.retry_in(), 1))
         else:
             if self._rooms is None:
                 try:
@@ -149,7 +161,8 @@ class Cycle:
             if now >= self._next_poll_at:
                 self._read_all(report, now)
             self._drain(report)
-        log.info(
+        did_something = report.seen or report.posts or report.dropped or report.errors
+        (log.info if did_something else log.debug)(
             "cycle",
             seen=report.seen,
             queued=report.queued,
@@ -162,13 +175,13 @@ class Cycle:
             errors=len(report.errors),
             elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         )
-        if not report.errors:
-            self._store.set_metas(
-                {
-                    LAST_GOOD_CYCLE: self._now().isoformat(),
-                    HEALTH_MAX_AGE: repr(self._settings.health_max_age_seconds),
-                }
-            )
+        # The loop is alive, whatever the world answered: the healthcheck watches this.
+        self._store.set_metas(
+            {
+                LAST_CYCLE: self._now().isoformat(),
+                HEALTH_MAX_AGE: repr(self._settings.health_max_age_seconds),
+            }
+        )
         return report
 
     def _read_all(self, report: CycleReport, now: float) -> None:
@@ -192,23 +205,39 @@ class Cycle:
             report.seen += counts.seen
             report.queued += counts.queued
             report.skipped += counts.skipped
-        self._backoff.succeeded()
+        self._pause.succeeded()
         interval = self._settings.bot_poll_interval
         gap = stretched_gap(self._mastodon.rate_limit(), len(sources), interval)
+        stretched = self._next_poll_at > float("-inf")
         if gap > interval:
             # Due half an interval before the gap ends, so scheduler jitter costs no cycle.
             self._next_poll_at = now + gap - interval / 2
-            log.warning("polling_stretched", gap_seconds=round(gap, 1), interval=interval)
+            if not stretched:
+                log.warning("polling_stretched", gap_seconds=round(gap, 1), interval=interval)
         else:
             self._next_poll_at = float("-inf")  # the scheduler's interval is the pace
+            if stretched:
+                log.info("polling_restored", interval=interval)
+        self._store_poll_resume()
+
+    def _stored_poll_resume(self) -> float:
+        """When polling may resume after a stretch, as a previous run left it."""
+        stored = self._store.meta(POLL_RESUME)
+        if stored is None:
+            return float("-inf")
+        try:
+            left = (resume_from_json(stored) - self._now()).total_seconds()
+        except UnreadableRecord:
+            return float("-inf")
+        return self._monotonic() + left if left > 0 else float("-inf")
+
+    def _store_poll_resume(self) -> None:
+        left = self._next_poll_at - self._monotonic()
+        at = self._now() + timedelta(seconds=max(left, 0.0))
+        self._store.set_meta(POLL_RESUME, resume_to_json(at))
 
     def _mastodon_failed(self, exc: TransientError, event: str, **facts: object) -> None:
-        now = self._monotonic()
-        if isinstance(exc, RateLimitedError) and exc.retry_in is not None:
-            self._backoff.hold_until(now + exc.retry_in)
-            retry_in = exc.retry_in
-        else:
-            retry_in = self._backoff.failed(now)
+        retry_in = self._pause.failed(exc)
         log.warning(event, error=exc, retry_in=round(retry_in, 1), **facts)
 
     def _drain(self, report: CycleReport) -> None:
@@ -222,6 +251,7 @@ class Cycle:
         if found.error is not None:
             report.errors.append(f"arxiv:{type(found.error).__name__}")
         papers, refused = found.papers, found.refused
+        self._plan_posts(poster, queue)
         posted_before = poster.posts_sent
         try:
             for item in queue:
@@ -255,8 +285,32 @@ class Cycle:
                     report.replied += 1
                 elif outcome == "thread_cap":
                     report.dropped += 1
+                elif outcome == "out_of_posts":
+                    report.waiting += 1
+                    return
         finally:
             report.posts += poster.posts_sent - posted_before
+
+    def _plan_posts(self, poster: Poster, queue: list[PendingStatus]) -> None:
+        """Spend no more than the 3-hour post budget allows; say so once when the queue is
+        more than it allows, and once when it allows again."""
+        since = self._now() - timedelta(seconds=POST_WINDOW_SECONDS)
+        per_window = self._settings.bot_posts_per_3h
+        poster.posts_left = posts_left(self._store.posts_since(since), per_window)
+        short = len(queue) > poster.posts_left
+        was_short = self._store.meta(POSTS_SHORT) == "1"
+        if short and not was_short:
+            log.warning(
+                "post_budget",
+                queued=len(queue),
+                posts_left=poster.posts_left,
+                per_3h=per_window,
+                action="pacing: the rest wait for the window",
+            )
+        elif was_short and not short:
+            log.info("post_budget_restored", posts_left=poster.posts_left)
+        if short != was_short:
+            self._store.set_meta(POSTS_SHORT, "1" if short else "0")
 
     def _held_by_cap(self, item: PendingStatus) -> bool:
         """A paper request waits while its account has had its answers for the hour."""

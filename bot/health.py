@@ -1,8 +1,8 @@
 """``arxiv-bot healthcheck``: is the running bot's loop alive? Cheap on purpose.
 
 A container runs this once a minute, so it imports only the standard library and
-python-dotenv, opens the state file read-only, and reads two values the bot itself wrote after
-its last good cycle: when that was, and how old it may get (which the bot derives from its own
+python-dotenv, opens the state file read-only, and reads two values the bot itself writes
+after every cycle: when that was, and how old it may get (which the bot derives from its own
 settings). Only where the state file is must be read from the settings here: ``BOT_DATA_DIR``
 and ``BOT_DRY_RUN``, from the environment or ``./.env`` as pydantic-settings reads them (a
 test holds the two readings together).
@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-LAST_GOOD_CYCLE = "last_good_cycle"
+LAST_CYCLE = "last_good_cycle"
+"""When the loop last completed a cycle, whatever the servers answered (the key's name is
+from when only error-free cycles counted; kept so older state files still read)."""
 MAX_AGE = "health_max_age_seconds"
 DEFAULT_MAX_AGE = 180.0
 """For a state file written before the bot recorded its own limit: three 60-second polls."""
@@ -46,15 +48,16 @@ def state_file_from(environ: Mapping[str, str], env_file: Path | None) -> Path:
     return state_file(DEFAULT_DATA_DIR if data_dir is None else Path(data_dir), dry_run in _TRUE)
 
 
-def verdict(last_good: str | None, max_age: str | None, now: datetime) -> tuple[bool, str]:
-    """Healthy when the last good cycle is no older than the bot said it may be."""
-    if last_good is None:
+def verdict(last_cycle: str | None, max_age: str | None, now: datetime) -> tuple[bool, str]:
+    """Healthy when the loop's last cycle is no older than the bot said it may be. A cycle
+    that waited out a 429 or an arXiv outage counts: the bot is fine, the world is not."""
+    if last_cycle is None:
         return False, "no cycle has completed yet"
-    age = (now - datetime.fromisoformat(last_good)).total_seconds()
+    age = (now - datetime.fromisoformat(last_cycle)).total_seconds()
     allowed = float(max_age) if max_age is not None else DEFAULT_MAX_AGE
     if age > allowed:
-        return False, f"last good cycle {age:.0f} s ago (allowed {allowed:.0f} s)"
-    return True, f"last good cycle {age:.0f} s ago"
+        return False, f"last cycle {age:.0f} s ago (allowed {allowed:.0f} s): the loop is stuck"
+    return True, f"last cycle {age:.0f} s ago"
 
 
 def check(path: Path, now: datetime | None = None) -> tuple[bool, str]:
@@ -66,14 +69,14 @@ def check(path: Path, now: datetime | None = None) -> tuple[bool, str]:
         try:
             rows = dict(
                 db.execute(
-                    "SELECT key, value FROM meta WHERE key IN (?, ?)", (LAST_GOOD_CYCLE, MAX_AGE)
+                    "SELECT key, value FROM meta WHERE key IN (?, ?)", (LAST_CYCLE, MAX_AGE)
                 ).fetchall()
             )
         finally:
             db.close()
     except sqlite3.Error as exc:
         return False, f"cannot read the state at {path}: {exc}"
-    return verdict(rows.get(LAST_GOOD_CYCLE), rows.get(MAX_AGE), now or datetime.now(UTC))
+    return verdict(rows.get(LAST_CYCLE), rows.get(MAX_AGE), now or datetime.now(UTC))
 
 
 def main() -> int:

@@ -55,6 +55,18 @@ class Backoff:
         self.next_at = float("-inf")
 
 
+POST_WINDOW_SECONDS = 3 * 3600
+"""Mastodon: at most ``BOT_POSTS_PER_3H`` (300 by default) posts per account in 3 hours."""
+POST_RESERVE_SHARE = 0.05
+
+
+def posts_left(posted_in_window: int, per_window: int) -> int:
+    """Posts the bot may still make in the rolling window, keeping a small reserve so that
+    retries and notices never meet the server's 429."""
+    reserve = max(1, math.ceil(per_window * POST_RESERVE_SHARE))
+    return max(per_window - reserve - posted_in_window, 0)
+
+
 def tag_groups(
     hashtags: Sequence[str], per_request: int = TAGS_PER_REQUEST
 ) -> tuple[tuple[str, ...], ...]:

@@ -6,7 +6,6 @@ store), so both show the same papers and the same summaries.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,7 +14,7 @@ import structlog
 
 from bot.errors import BotError, RejectedError, TransientError
 from bot.models import Paper
-from bot.pacing import Backoff
+from bot.pauses import Pause
 from bot.ports import ArxivPort, LlmPort
 from bot.store import Store
 from bot.summary import TLDR_MAX_CHARACTERS, acceptable_tldr
@@ -54,17 +53,15 @@ class Papers:
         self,
         store: Store,
         arxiv: ArxivPort,
-        backoff: Backoff,
+        pause: Pause,
         *,
         llm: LlmPort | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
         self._arxiv = arxiv
-        self._backoff = backoff
+        self._pause = pause
         self._llm = llm
-        self._monotonic = monotonic
         self._now = now
 
     def get(self, ids: Sequence[str]) -> Found:
@@ -79,17 +76,16 @@ class Papers:
         )
         found.missed |= waiting
         missing = [i for i in wanted if i not in found.papers and i not in waiting]
-        now = self._monotonic()
-        if not missing or not self._backoff.ready(now):
+        if not missing or not self._pause.ready():
             return found
         # Kept before asking, so a crash during the request still leaves the gap on record.
         self._store.set_meta(ARXIV_LAST_REQUEST, repr(self._arxiv.next_request_at()))
         try:
             fetched = self._fetch(missing, found)
-            self._backoff.succeeded()
+            self._pause.succeeded()
         except TransientError as exc:
             found.error = exc
-            retry_in = self._backoff.failed(now)
+            retry_in = self._pause.failed(exc)
             log.warning(
                 "arxiv_unavailable", paper_ids=missing, error=exc, retry_in=round(retry_in, 1)
             )

@@ -25,8 +25,9 @@ from bot.store import Store
 log = structlog.get_logger()
 
 
-Outcome = Literal["answered", "stopped", "thread_cap"]
-"""How a request's turn ended: all posted, stopped half-way (SIGTERM), or dropped at the cap."""
+Outcome = Literal["answered", "stopped", "thread_cap", "out_of_posts"]
+"""How a request's turn ended: all posted, stopped half-way (SIGTERM), dropped at the thread
+cap, or halted because the account's posts for the 3-hour window are spent."""
 
 
 class Poster:
@@ -47,6 +48,8 @@ class Poster:
         self._should_stop = should_stop
         self.posts_sent = 0
         """Posts sent (or, on a dry run, logged) since this poster was made."""
+        self.posts_left: int | None = None
+        """Posts it may still make now (the cycle sets it from the 3-hour budget)."""
 
     def give_up(self, item: PendingStatus, reason: str, error: Exception | None = None) -> None:
         self._store.finish(item, reason)
@@ -105,6 +108,8 @@ class Poster:
                 continue  # posted before a crash or an error; carry on after it
             if self._should_stop():
                 return "stopped"  # the rest follows on the next start
+            if self.posts_left is not None and self.posts_left <= 0:
+                return "out_of_posts"  # the rest follows when the window allows
             ref = refs.get(composed.paper_id)
             parent = reply_ids[-1] if reply_ids else status.id
             post = Post(
@@ -118,6 +123,8 @@ class Poster:
             reply_ids.append(self._post_once(item.key, position, post, composed, ref))
             self._store.record_reply(item.key, position, composed.paper_id, reply_ids[-1])
             self.posts_sent += 1
+            if self.posts_left is not None:
+                self.posts_left -= 1
         self._store.finish(item, "answered")
         log.info(
             "replied",

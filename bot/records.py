@@ -45,6 +45,23 @@ class _Paper(BaseModel):
     paper: Paper
 
 
+class _Pause(BaseModel):
+    """When a service may be asked again (wall clock), and after how many failures."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    v: Literal[1] = 1
+    failures: int
+    until: datetime
+
+
+class _Resume(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    v: Literal[1] = 1
+    at: datetime
+
+
 _REQUEST = TypeAdapter(_Request)
 _PAPER = TypeAdapter(_Paper)
 _OBJECT = TypeAdapter(dict[str, Any])
@@ -85,6 +102,27 @@ def paper_to_json(paper: Paper) -> str:
 
 def paper_from_json(text: str) -> Paper:
     return _parse(_PAPER, text, _upgrade_paper).paper
+
+
+def pause_to_json(failures: int, until: datetime) -> str:
+    return _Pause(failures=failures, until=until).model_dump_json()
+
+
+def pause_from_json(text: str) -> tuple[int, datetime]:
+    record = _parse(TypeAdapter(_Pause), text, _as_is)
+    return record.failures, record.until
+
+
+def resume_to_json(at: datetime) -> str:
+    return _Resume(at=at).model_dump_json()
+
+
+def resume_from_json(text: str) -> datetime:
+    return _parse(TypeAdapter(_Resume), text, _as_is).at
+
+
+def _as_is(data: dict[str, Any]) -> dict[str, Any]:
+    return data
 
 
 def _upgrade_request(data: dict[str, Any]) -> dict[str, Any]:

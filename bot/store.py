@@ -357,6 +357,13 @@ class Store:
                 ),
             )
 
+    def posts_since(self, since: datetime) -> int:
+        """Posts the bot made since then (replies, notices, help: everything it posted)."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM replies WHERE posted_at>=?", (since.isoformat(),)
+        ).fetchone()
+        return int(row[0])
+
     def is_reply(self, reply_id: str) -> bool:
         """Whether this is one of the bot's replies it has on record."""
         row = self._db.execute("SELECT 1 FROM replies WHERE reply_id=?", (reply_id,))

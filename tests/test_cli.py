@@ -248,7 +248,25 @@ def test_healthcheck_follows_the_last_good_cycle(bot_env: dict[str, str], cli: C
     assert cli("run", "--once", env=bot_env).returncode == 0
     after = cli("healthcheck", env=bot_env)
     assert after.returncode == 0, after.stdout
-    assert after.stdout.startswith("healthy: last good cycle 0 s ago")
+    assert after.stdout.startswith("healthy: last cycle 0 s ago")
+
+
+def test_run_once_from_cron_honours_a_429_and_stays_healthy_while_waiting(
+    mastodon: FakeMastodon, bot_env: dict[str, str], cli: Cli
+) -> None:
+    assert cli("run", "--once", env=bot_env).returncode == 0
+    mastodon.rate_limit = (300, 0, 3600)
+    mastodon.fail(
+        "GET",
+        "/api/v1/timelines/tag/",
+        Response.json({"error": "Too many requests"}, 429, mastodon.rate_limit_headers()),
+    )
+    assert cli("run", "--once", env=bot_env).returncode == 1, "that cycle did fail"
+    before = mastodon.count("GET", "/api/v1/timelines/tag/")
+    waited = cli("run", "--once", env=bot_env)
+    assert waited.returncode == 0, "waiting out the reset is no failure"
+    assert mastodon.count("GET", "/api/v1/timelines/tag/") == before, "the next run waited too"
+    assert cli("healthcheck", env=bot_env).stdout.startswith("healthy: ")
 
 
 def test_healthcheck_turns_red_when_the_loop_is_late_by_its_own_settings(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 import random
+import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import replace
@@ -118,11 +118,14 @@ def test_low_remaining_budget_stretches_polling_so_no_429_is_provoked(
     assert any(e["event"] == "polling_stretched" for e in captured_logs)
 
 
-def test_a_429_is_honoured_until_its_reset_without_blocking(
-    mastodon: FakeMastodon, make_settings: Callable[..., Settings]
+def test_a_429_is_honoured_until_its_reset_across_restarts_and_logged_once(
+    mastodon: FakeMastodon,
+    make_settings: Callable[..., Settings],
+    captured_logs: list[MutableMapping[str, Any]],
 ) -> None:
     clock = Clock()
-    with engine_with_clock(make_settings(BOT_RETRY_BASE_SECONDS="5"), clock) as engine:
+    settings = make_settings(BOT_RETRY_BASE_SECONDS="5")
+    with engine_with_clock(settings, clock) as engine:
         engine.run_cycle()
         add_post(mastodon)
         mastodon.rate_limit = (300, 0, 3600)
@@ -131,18 +134,50 @@ def test_a_429_is_honoured_until_its_reset_without_blocking(
             "/api/v1/timelines/tag/",
             Response.json({"error": "Too many requests"}, 429, mastodon.rate_limit_headers()),
         )
-        started = time.monotonic()
         engine.run_cycle()
-        assert time.monotonic() - started < 2, "the bot does not sleep on a 429"
         mastodon.rate_limit = None
         before = tag_requests(mastodon)
-        clock.now += 1800
+        for _ in range(30):  # half an hour of one-minute cycles, waiting
+            clock.now += 60
+            assert engine.run_cycle().errors == [], "waiting is no failure"
+    with engine_with_clock(settings, clock) as engine:  # a restart, or the next run --once
         engine.run_cycle()
         assert tag_requests(mastodon) == before, "still inside the server's reset time"
         clock.now += 1801
         engine.run_cycle()
     assert tag_requests(mastodon) == before + 1
     assert len(mastodon.posted()) == 1
+    events = [e["event"] for e in captured_logs]
+    assert events.count("backoff_started") == 1
+    assert events.count("backoff_ended") == 1
+    waiting = [e for e in captured_logs if e["event"] == "cycle" and e["log_level"] == "info"]
+    assert len(waiting) <= 3, "a cycle that only waits is not logged at INFO"
+
+
+def test_a_429_without_a_reset_time_backs_off_exponentially(
+    mastodon: FakeMastodon, make_settings: Callable[..., Settings]
+) -> None:
+    clock = Clock()
+    settings = make_settings(BOT_RETRY_BASE_SECONDS="10", BOT_RETRY_MAX_SECONDS="40")
+    with engine_with_clock(settings, clock) as engine:
+        engine.run_cycle()
+        mastodon.fail(
+            "GET",
+            "/api/v1/timelines/tag/",
+            Response.json({"error": "Too many requests"}, 429),
+            times=3,
+        )
+        attempts = []
+        for _ in range(40):
+            before = tag_requests(mastodon)
+            engine.run_cycle()
+            if tag_requests(mastodon) > before:
+                attempts.append(clock.now)
+            clock.now += 5
+    gaps = [b - a for a, b in itertools.pairwise(attempts)]
+    assert 5 <= gaps[0] <= 10, gaps
+    assert 10 <= gaps[1] <= 25, gaps
+    assert 20 <= gaps[2] <= 45, gaps
 
 
 def test_server_errors_back_off_exponentially_then_recover(
@@ -317,3 +352,23 @@ def test_a_paper_arxiv_never_knows_is_dropped_after_the_pending_hours(
     assert mastodon.posted() == []
     [dropped] = [e for e in captured_logs if e["event"] == "status_dropped"]
     assert (dropped["status_id"], dropped["reason"]) == (str(status), "no_such_paper")
+
+
+def test_posts_are_paced_to_the_3_hour_budget_with_one_warning(
+    mastodon: FakeMastodon,
+    make_settings: Callable[..., Settings],
+    captured_logs: list[MutableMapping[str, Any]],
+) -> None:
+    settings = make_settings(BOT_POSTS_PER_3H="10", BOT_RATE_PER_ACCOUNT="100")
+    run_cycle(settings)
+    statuses = [add_post(mastodon) for _ in range(12)]
+    run_cycle(settings)
+    run_cycle(settings)
+    assert len(mastodon.posted()) == 9, "10 a window, less a reserve of 1"
+    assert [e["event"] for e in captured_logs].count("post_budget") == 1
+    with sqlite3.connect(settings.state_path) as db:  # three hours pass
+        db.execute("UPDATE replies SET posted_at=?", ("2000-01-01T00:00:00+00:00",))
+    db.close()
+    run_cycle(settings)
+    assert sorted(r.in_reply_to_id or 0 for r in mastodon.posted()) == statuses
+    assert [e["event"] for e in captured_logs].count("post_budget_restored") <= 1
