@@ -1,6 +1,7 @@
-"""API economy: requests per cycle and per reply, arXiv requests per new and cached paper.
+"""API economy: requests per cycle and per reply, arXiv requests per new and cached paper,
+and what the sweeps of recent history cost.
 
-    uv run python bench/economy.py [--runs 3]
+    PYTHONPATH=. uv run python -m bench.economy [--runs 3]
 
 The real ``arxiv-bot run`` process, 6 hashtags (two groups of up to 5) plus mentions, polls
 the fakes every 0.5 s. Phases: quiet cycles; a burst of 100 statuses linking 100 new papers;
@@ -8,6 +9,10 @@ a burst of 100 statuses linking only papers already cached. Counts come from the
 request logs and the bot's own ``cycle`` events. Targets: one paged request per 5 hashtags
 per cycle plus one for mentions; at most one arXiv request per cycle for up to 100 new papers;
 none for cached ones.
+
+Sweeps: the bot in process on a simulated clock, one hashtag with 100 posts an hour (one in
+ten linking a paper), polled every 60 s for 8 hours with the default sweep (every 300 s over
+the last 6 hours); paged requests per hour in the last hour, live polls and sweeps apart.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ import json
 import statistics
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from pydantic import SecretStr
 
 from bench.harness import (
     COMMAND,
@@ -31,6 +39,10 @@ from bench.harness import (
     stop,
     wait_until,
 )
+from bot.app import built
+from bot.config import Settings
+from bot.logs import configure_logging
+from tests.fakes.mastodon import TOKEN
 
 TAGS = "arxiv,ml,physics,math,astro,cs"
 
@@ -44,7 +56,7 @@ def one_run() -> dict[str, float]:
     mastodon, arxiv = FakeMastodon(), FakeArxiv(papers)
     data = new_data_dir()
     env = bot_env(
-        mastodon, arxiv, data, BOT_POLL_INTERVAL="0.5", BOT_HASHTAGS=TAGS, LOG_LEVEL="INFO"
+        mastodon, arxiv, data, BOT_POLL_INTERVAL="0.5", BOT_HASHTAGS=TAGS, LOG_LEVEL="DEBUG"
     )
     log = (data / "bot.log").open("w+")
     try:
@@ -95,6 +107,79 @@ def one_run() -> dict[str, float]:
         arxiv.close()
 
 
+class SimulatedClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.epoch = datetime.now(UTC)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def wall(self) -> datetime:
+        return self.epoch + timedelta(seconds=self.now - 1000.0)
+
+
+def tag_pages(mastodon: FakeMastodon) -> int:
+    return sum(
+        1
+        for r in mastodon.requests
+        if r.path.startswith("/api/v1/timelines/tag/") and "min_id" in r.query
+    )
+
+
+def sweep_cost(posts_per_hour: int = 100, hours: int = 8) -> dict[str, float]:
+    papers = paper_pool(20)
+    mastodon, arxiv = FakeMastodon(), FakeArxiv(papers)
+    data = new_data_dir()
+    clock = SimulatedClock()
+    configure_logging(level="WARNING")
+    settings = Settings(  # type: ignore[call-arg]  # pydantic-settings takes init values
+        _env_file=None,
+        mastodon_base_url=mastodon.url,
+        mastodon_access_token=SecretStr(TOKEN),
+        bot_hashtags=("arxiv",),
+        bot_data_dir=data,
+        arxiv_api_url=arxiv.api_url,
+        arxiv_delay_seconds=0,
+        bot_poll_interval=60,
+        bot_rate_per_account=1000,
+        log_level="WARNING",
+    )
+    author = mastodon.add_account("many")
+    per_cycle: list[tuple[int, bool]] = []
+    try:
+        with built(settings, now=clock.wall, monotonic=clock) as bot:
+            due = 0.0
+            for _ in range(hours * 60):
+                due += posts_per_hour / 60
+                while due >= 1:
+                    due -= 1
+                    n = len(mastodon.statuses)
+                    paper = papers[n % len(papers)].arxiv_id
+                    link = f'<a href="https://arxiv.org/abs/{paper}">x</a>' if n % 10 == 0 else ""
+                    mastodon.add_status(
+                        author, f"<p>post {n} {link} #arxiv</p>", tags=("arxiv",),
+                        published_at=clock.wall(),
+                    )  # fmt: skip
+                before = tag_pages(mastodon)
+                report = bot.cycle.run_cycle()
+                per_cycle.append((tag_pages(mastodon) - before, report.swept > 0))
+                clock.now += 60
+    finally:
+        mastodon.close()
+        arxiv.close()
+    last_hour = per_cycle[-60:]
+    sweeps = [pages - 1 for pages, swept in last_hour if swept]  # less the live poll
+    total = sum(pages for pages, _ in last_hour)
+    return {
+        "paged tag requests, last hour": total,
+        "of them live polls": len(last_hour),
+        "of them sweeps (the extra cost)": sum(sweeps),
+        "sweeps in the last hour": len(sweeps),
+        "pages per sweep (median)": statistics.median(sweeps) if sweeps else 0,
+    }
+
+
 def cycles(log: Any) -> int:
     log.flush()
     log.seek(0)
@@ -113,12 +198,18 @@ def main() -> None:
     args = parser.parse_args()
     results = [one_run() for _ in range(args.runs)]
     print(f"6 hashtags + mentions, {args.runs} runs (median, then each run)")
+    show(results)
+    print("  targets: paged per quiet cycle = ceil(6/5) + 1 = 3; arXiv <= 1 for 100 new; 0 cached")
+    print("one hashtag, 100 posts an hour, poll 60 s, sweep every 300 s over 6 h (simulated)")
+    show([sweep_cost() for _ in range(args.runs)])
+
+
+def show(results: list[dict[str, float]]) -> None:
     for key in results[0]:
         values = [r[key] for r in results]
         print(
             f"  {key:<42} {statistics.median(values):8.2f}   ({', '.join(f'{v:g}' for v in values)})"
         )
-    print("  targets: paged per quiet cycle = ceil(6/5) + 1 = 3; arXiv <= 1 for 100 new; 0 cached")
 
 
 if __name__ == "__main__":

@@ -124,6 +124,7 @@ def built(
     *,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     monotonic: Callable[[], float] = time.monotonic,
+    sweep_on_start: bool = True,
 ) -> Iterator[Bot]:
     """Everything the running bot needs, built from settings in one place, and closed after.
 
@@ -142,6 +143,7 @@ def built(
         now=now,
         monotonic=monotonic,
         should_stop=stop.is_set,
+        sweep_on_start=sweep_on_start,
     )
     bot = Bot(cycle, librarian, mastodon)
     try:
@@ -153,7 +155,8 @@ def built(
 def run(settings: Settings, *, once: bool = False) -> int:
     """Run the bot until SIGTERM/SIGINT (or one cycle); returns the process exit code."""
     stop = threading.Event()
-    with built(settings, stop) as bot:
+    # From cron, every run is a start: sweep by the time of the last sweep instead.
+    with built(settings, stop, sweep_on_start=not once) as bot:
         log.info(
             "starting",
             base_url=settings.mastodon_base_url,
@@ -163,7 +166,10 @@ def run(settings: Settings, *, once: bool = False) -> int:
             state=str(settings.state_path),
         )
         warning = budget_warning(
-            settings.bot_poll_interval, len(settings.bot_hashtags), mentions=settings.has_token
+            settings.bot_poll_interval,
+            len(settings.bot_hashtags),
+            mentions=settings.has_token,
+            sweep_seconds=settings.bot_sweep_seconds,
         )
         if warning is not None:
             log.warning("request_budget", message=warning)

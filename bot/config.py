@@ -120,6 +120,8 @@ class Settings(ReplySettings):
     bot_rate_per_account: int = Field(default=10, ge=1, le=1000)
     bot_backlog_per_account: int = Field(default=20, ge=0, le=10000)
     bot_posts_per_3h: int = Field(default=300, ge=2, le=100000)
+    bot_sweep_seconds: float = Field(default=300.0, gt=0, le=86400)
+    bot_lookback_hours: float = Field(default=6.0, gt=0, le=24 * 7)
 
     @field_validator("mastodon_base_url")
     @classmethod

@@ -26,19 +26,35 @@ from bot.health import LAST_CYCLE
 from bot.health import MAX_AGE as HEALTH_MAX_AGE
 from bot.intake import Identity, Intake
 from bot.models import PendingStatus, ServerLimits
-from bot.pacing import POST_WINDOW_SECONDS, Backoff, posts_left, stretched_gap
+from bot.pacing import (
+    POST_WINDOW_SECONDS,
+    SWEEP_MAX_PAGES,
+    Backoff,
+    posts_left,
+    stretched_gap,
+)
 from bot.papers import Papers
 from bot.pauses import Pause
 from bot.policy import over_rate
 from bot.ports import MastodonPort
 from bot.posting import Poster
 from bot.records import UnreadableRecord, resume_from_json, resume_to_json
-from bot.sources import HashtagSource, MentionSource, ReadCounts, Source, read_source
+from bot.sources import (
+    HashtagSource,
+    MentionSource,
+    ReadCounts,
+    Source,
+    SweepSource,
+    read_source,
+)
 from bot.store import Store
 
 LIMITS_REFRESH_SECONDS = 6 * 3600
 LIMITS_RETRY_SECONDS = 300
 PRUNE_EVERY_SECONDS = 24 * 3600
+LAST_SWEEP = "last_sweep_at"
+CHECKPOINT_EVERY_SECONDS = 600
+"""How often a timeline's cursor is noted, for sweeps to begin from."""
 POSTS_SHORT = "post_budget_short"
 """Meta key: "1" while the queue needs more posts than the 3-hour window allows."""
 POLL_RESUME = "poll_resume_at"
@@ -56,6 +72,8 @@ class CycleReport:
     waiting: int = 0
     dropped: int = 0
     arxiv_requests: int = 0
+    swept: int = 0
+    """Statuses read again by a sweep of recent history."""
     errors: list[str] = field(default_factory=list)
 
 
@@ -70,6 +88,7 @@ class Cycle:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
         should_stop: Callable[[], bool] = lambda: False,
+        sweep_on_start: bool = True,
     ) -> None:
         self._store = store
         self._mastodon = mastodon
@@ -89,6 +108,8 @@ class Cycle:
         self._limits_read_at: float | None = None
         self._next_poll_at = self._stored_poll_resume()
         self._pruned_at: float | None = None
+        self._sweep_on_start = sweep_on_start
+        self._swept_at: float | None = None
         self._rooms: tuple[Intake, Poster, list[Source]] | None = None
 
     def start(self) -> None:
@@ -172,6 +193,7 @@ class Cycle:
             waiting=report.waiting,
             dropped=report.dropped,
             arxiv_requests=report.arxiv_requests,
+            swept=report.swept,
             errors=len(report.errors),
             elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         )
@@ -188,12 +210,17 @@ class Cycle:
         assert self._rooms is not None
         intake, _, sources = self._rooms
         counts = ReadCounts()
+        sweeping = self._sweep_due(now)
         try:
             for source in sources:
                 if self._should_stop():
                     return
                 try:
                     read_source(source, self._store, intake.decide, self._should_stop, counts)
+                    if isinstance(source, HashtagSource):
+                        self._checkpoint(source)
+                        if sweeping:
+                            self._sweep(source, intake, report)
                 except TransientError as exc:
                     report.errors.append(f"poll:{type(exc).__name__}")
                     self._mastodon_failed(exc, "poll_failed", source=source.key)
@@ -205,6 +232,9 @@ class Cycle:
             report.seen += counts.seen
             report.queued += counts.queued
             report.skipped += counts.skipped
+        if sweeping:
+            self._swept_at = now
+            self._store.set_meta(LAST_SWEEP, self._now().isoformat())
         self._pause.succeeded()
         interval = self._settings.bot_poll_interval
         gap = stretched_gap(self._mastodon.rate_limit(), len(sources), interval)
@@ -219,6 +249,45 @@ class Cycle:
             if stretched:
                 log.info("polling_restored", interval=interval)
         self._store_poll_resume()
+
+    def _sweep_due(self, now: float) -> bool:
+        """At the start of a running bot, then every ``BOT_SWEEP_SECONDS`` (for ``run --once``
+        from cron, by the time of the last sweep kept in the state file)."""
+        every = self._settings.bot_sweep_seconds
+        if self._swept_at is not None:
+            return now - self._swept_at >= every
+        if self._sweep_on_start:
+            return True
+        last = self._store.meta(LAST_SWEEP)
+        return last is None or (self._now() - datetime.fromisoformat(last)).total_seconds() >= every
+
+    def _checkpoint(self, source: HashtagSource) -> None:
+        cursor = self._store.cursor(source.key)
+        if cursor is not None:
+            self._store.checkpoint(source.key, cursor, self._now(), CHECKPOINT_EVERY_SECONDS)
+
+    def _sweep(self, source: HashtagSource, intake: Intake, report: CycleReport) -> None:
+        """Read the last ``BOT_LOOKBACK_HOURS`` of the timeline again, for late arrivals."""
+        not_before = self._now() - timedelta(hours=self._settings.bot_lookback_hours)
+        start = self._store.sweep_start(source.key, not_before)
+        if start is None:
+            return
+        counts = ReadCounts()
+        try:
+            read_source(
+                SweepSource(source, not_before),
+                self._store,
+                intake.decide,
+                self._should_stop,
+                counts,
+                start=start,
+                max_pages=SWEEP_MAX_PAGES,
+            )
+        finally:
+            report.swept += counts.seen
+            report.queued += counts.queued
+            if counts.queued:
+                log.info("late_posts_found", source=source.key, queued=counts.queued)
 
     def _stored_poll_resume(self) -> float:
         """When polling may resume after a stretch, as a previous run left it."""

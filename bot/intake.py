@@ -54,6 +54,8 @@ class Decided:
 
     requests: list[PendingStatus] = field(default_factory=list)
     stops: dict[str, bool] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Statuses with papers decided against, by id, with the reason: never decided again."""
 
 
 class _PageRates:
@@ -119,7 +121,7 @@ class Intake:
         rates = _PageRates(self._store, self._now())
         decided = Decided()
         for status in statuses:
-            item = self._hashtag_post(status, followers, rates)
+            item = self._hashtag_post(status, followers, rates, decided.skipped)
             if item is not None:
                 decided.requests.append(item)
         return decided
@@ -135,7 +137,11 @@ class Intake:
             return set()
 
     def _hashtag_post(
-        self, status: Status, followers: set[str] | None, rates: _PageRates
+        self,
+        status: Status,
+        followers: set[str] | None,
+        rates: _PageRates,
+        skipped: dict[str, str],
     ) -> PendingStatus | None:
         """A post under a watched hashtag: answer it only with every kind of consent."""
         subject = subject_of(status)
@@ -143,6 +149,8 @@ class Intake:
         if not refs:  # most posts: decided without touching the database
             log.debug("status_skipped", status_id=subject.id, reason="no_arxiv_link")
             return None
+        if subject.id in skipped or self._store.decided(subject.id):
+            return None  # seen before (a sweep, a boost of it): decided once, logged once
         author = subject.account.id
         reason = hashtag_skip_reason(
             subject,
@@ -157,6 +165,7 @@ class Intake:
         if reason is not None:
             level = log.warning if reason == "backlog_full" else log.info
             level("status_skipped", status_id=subject.id, reason=reason)
+            skipped[subject.id] = reason
             return None
         rates.count(author)
         return PendingStatus(subject, self._capped(subject, refs), self._now())

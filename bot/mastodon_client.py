@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -313,4 +314,16 @@ def _status_from(data: Any) -> Status:
         mention_ids=tuple(
             str(_get(m, "id")) for m in _get(data, "mentions") or [] if _get(m, "id") is not None
         ),
+        created_at=_time_or_none(_get(data, "created_at")),
     )
+
+
+def _time_or_none(value: Any) -> datetime | None:
+    """An ISO time as servers send it (``2026-11-26T10:00:00.000Z``), or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

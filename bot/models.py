@@ -71,6 +71,8 @@ class Status:
     reblog: Status | None = None
     mention_ids: tuple[str, ...] = ()
     """Ids of the accounts it mentions (from its ``mentions``, not its HTML)."""
+    created_at: datetime | None = None
+    """When it was published (on its own server), if the server said."""
 
 
 @dataclass(frozen=True, slots=True)

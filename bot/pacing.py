@@ -20,6 +20,9 @@ PAGE_LIMIT = 40
 """Statuses asked for per timeline or notifications page (Mastodon's maximum)."""
 MAX_PAGES_PER_CYCLE = 10
 """Pages one source may read in a cycle, so a flood cannot starve the other sources."""
+SWEEP_MAX_PAGES = 20
+"""Pages one sweep of recent history may read per timeline: 800 posts, enough for six hours
+of a tag with over 100 posts an hour."""
 
 
 class Backoff:
@@ -80,25 +83,41 @@ def requests_per_cycle(hashtags: int, mentions: bool) -> int:
     return math.ceil(hashtags / TAGS_PER_REQUEST) + (1 if mentions else 0)
 
 
-def paged_requests_per_window(interval: float, hashtags: int, mentions: bool) -> float:
-    return WINDOW_SECONDS / interval * requests_per_cycle(hashtags, mentions)
+def sweep_requests_per_window(hashtags: int, sweep_seconds: float) -> float:
+    """Paged requests the sweeps of recent history make per 15 minutes, at the least (one
+    page per timeline and sweep; a busy tag needs more, up to ``SWEEP_MAX_PAGES``)."""
+    return WINDOW_SECONDS / sweep_seconds * math.ceil(hashtags / TAGS_PER_REQUEST)
 
 
-def smallest_interval(hashtags: int, mentions: bool, share: float = BUDGET_SHARE) -> float:
+def paged_requests_per_window(
+    interval: float, hashtags: int, mentions: bool, sweep_seconds: float = math.inf
+) -> float:
+    polls = WINDOW_SECONDS / interval * requests_per_cycle(hashtags, mentions)
+    return polls + sweep_requests_per_window(hashtags, sweep_seconds)
+
+
+def smallest_interval(
+    hashtags: int, mentions: bool, share: float = BUDGET_SHARE, sweep_seconds: float = math.inf
+) -> float:
     """The shortest poll interval whose paged requests stay within ``share`` of the limit."""
-    return WINDOW_SECONDS * requests_per_cycle(hashtags, mentions) / (PAGED_LIMIT * share)
+    room = PAGED_LIMIT * share - sweep_requests_per_window(hashtags, sweep_seconds)
+    return WINDOW_SECONDS * requests_per_cycle(hashtags, mentions) / max(room, 1.0)
 
 
-def budget_warning(interval: float, hashtags: int, mentions: bool) -> str | None:
+def budget_warning(
+    interval: float, hashtags: int, mentions: bool, sweep_seconds: float = math.inf
+) -> str | None:
     """One line for the operator when the configured polling would use over 80 % of the budget."""
-    used = paged_requests_per_window(interval, hashtags, mentions)
+    used = paged_requests_per_window(interval, hashtags, mentions, sweep_seconds)
     if used <= PAGED_LIMIT * BUDGET_SHARE:
         return None
+    smallest = smallest_interval(hashtags, mentions, sweep_seconds=sweep_seconds)
     return (
         f"BOT_POLL_INTERVAL={interval:g} with {hashtags} hashtag(s)"
-        f"{' and mentions' if mentions else ''} makes {used:.0f} paged requests per 15 min, "
-        f"over {BUDGET_SHARE:.0%} of Mastodon's {PAGED_LIMIT}; the smallest interval that fits "
-        f"is {math.ceil(smallest_interval(hashtags, mentions))} s"
+        f"{' and mentions' if mentions else ''} makes {used:.0f} paged requests per 15 min"
+        f"{' (sweeps included)' if sweep_seconds < math.inf else ''}, over "
+        f"{BUDGET_SHARE:.0%} of Mastodon's {PAGED_LIMIT}; the smallest interval that fits is "
+        f"{math.ceil(smallest)} s"
     )
 
 

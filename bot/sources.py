@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 import structlog
@@ -78,6 +79,34 @@ class ReadCounts:
     skipped: int = 0
 
 
+class SweepSource:
+    """A hashtag timeline read again over recent history, for posts that arrived late.
+
+    Mastodon gives a post from another server an id made from its publish time: one that
+    federates minutes late sorts before posts the live cursor has passed. A sweep pages
+    forward again from a checkpoint at least the lookback old; what it finds goes through the
+    same intake, where a post decided before is not decided again. It keeps no cursor.
+    """
+
+    mentions = False
+
+    def __init__(self, live: HashtagSource, not_before: datetime) -> None:
+        self._live = live
+        self._not_before = not_before
+        self.key = "sweep:" + live.key
+
+    def newest(self) -> str | None:
+        return self._live.newest()
+
+    def page(self, cursor: str, limit: int) -> Page:
+        """The live page, less the posts published before the lookback (left alone)."""
+        page = self._live.page(cursor, limit)
+        recent = tuple(
+            s for s in page.statuses if s.created_at is None or s.created_at >= self._not_before
+        )
+        return Page(recent, page.cursor, page.size)
+
+
 def read_source(
     source: Source,
     store: Store,
@@ -85,19 +114,24 @@ def read_source(
     should_stop: Callable[[], bool],
     counts: ReadCounts,
     page_limit: int = PAGE_LIMIT,
+    *,
+    start: str | None = None,
+    max_pages: int = MAX_PAGES_PER_CYCLE,
 ) -> None:
     """Page forward from the stored cursor, deciding and recording page by page.
 
     On a source's first start the cursor is set to "now": the backlog is not answered.
-    Errors propagate: the cursor only moves with a page that was recorded.
+    Errors propagate: the cursor only moves with a page that was recorded. With ``start``
+    (a sweep) the walk begins there and moves no stored cursor.
     """
-    cursor = store.cursor(source.key)
+    keep_cursor = start is None
+    cursor = store.cursor(source.key) if start is None else start
     if cursor is None:
-        start = source.newest() or "0"
-        store.record_page(source.key, start, [])
-        log.info("source_started", source=source.key, cursor=start)
+        first = source.newest() or "0"
+        store.record_page(source.key, first, [])
+        log.info("source_started", source=source.key, cursor=first)
         return
-    for _ in range(MAX_PAGES_PER_CYCLE):
+    for _ in range(max_pages):
         if should_stop():
             return
         page = source.page(cursor, page_limit)
@@ -109,7 +143,11 @@ def read_source(
         counts.skipped += page.size - len(decided.requests)
         cursor = page.cursor
         counts.queued += store.record_page(
-            source.key, cursor, decided.requests, stops=decided.stops
+            source.key,
+            cursor if keep_cursor else None,
+            decided.requests,
+            stops=decided.stops,
+            skipped=decided.skipped,
         )
         if page.size < page_limit:  # a page short of unreadable items is still full
             return

@@ -35,8 +35,21 @@ _MISSES = (
     " arxiv_id TEXT PRIMARY KEY, first_at TEXT NOT NULL, count INTEGER NOT NULL,"
     " next_at TEXT NOT NULL)"
 )
-SCHEMA_VERSION = 3
-MIGRATIONS: Mapping[int, Sequence[str]] = {2: [_SET_ASIDE], 3: [_MISSES]}
+_CHECKPOINTS = (
+    "CREATE TABLE IF NOT EXISTS checkpoints ("
+    " source TEXT NOT NULL, cursor TEXT NOT NULL, recorded_at TEXT NOT NULL,"
+    " PRIMARY KEY (source, recorded_at))"
+)
+_SKIPPED = (
+    "CREATE TABLE IF NOT EXISTS skipped ("
+    " status_id TEXT PRIMARY KEY, reason TEXT NOT NULL, skipped_at TEXT NOT NULL)"
+)
+SCHEMA_VERSION = 4
+MIGRATIONS: Mapping[int, Sequence[str]] = {
+    2: [_SET_ASIDE],
+    3: [_MISSES],
+    4: [_CHECKPOINTS, _SKIPPED],
+}
 """Statements that bring a database from version ``n - 1`` to ``n``, run in one transaction."""
 log = structlog.get_logger()
 _SCHEMA = """
@@ -70,6 +83,11 @@ CREATE TABLE IF NOT EXISTS set_aside (
 CREATE TABLE IF NOT EXISTS misses (
     arxiv_id TEXT PRIMARY KEY, first_at TEXT NOT NULL, count INTEGER NOT NULL,
     next_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    source TEXT NOT NULL, cursor TEXT NOT NULL, recorded_at TEXT NOT NULL,
+    PRIMARY KEY (source, recorded_at));
+CREATE TABLE IF NOT EXISTS skipped (
+    status_id TEXT PRIMARY KEY, reason TEXT NOT NULL, skipped_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS notices_by_account ON notices (account_id, kind, sent_at);
 CREATE INDEX IF NOT EXISTS answered_by_asker ON answered (asker_id, answered_at);
 CREATE INDEX IF NOT EXISTS replies_by_reply ON replies (reply_id);
@@ -165,19 +183,26 @@ class Store:
     def record_page(
         self,
         source: str,
-        cursor: str,
+        cursor: str | None,
         new: Iterable[PendingStatus],
         *,
         stops: Mapping[str, bool] | None = None,
+        skipped: Mapping[str, str] | None = None,
     ) -> int:
-        """Queue the page's requests, apply its stop/start commands and advance the cursor,
-        all or nothing.
+        """Queue the page's requests, apply its stop/start commands, remember the statuses it
+        decided not to answer, and advance the cursor (unless None: a sweep of history), all
+        or nothing.
 
         Statuses already queued or answered are left alone; a queued help text or notice is
         remembered as sent. Returns how many were queued.
         """
         queued = 0
         with self._transaction() as db:
+            for status_id, reason in (skipped or {}).items():
+                db.execute(
+                    "INSERT OR IGNORE INTO skipped (status_id, reason, skipped_at) VALUES (?, ?, ?)",
+                    (status_id, reason, _now()),
+                )
             for account_id, stop in (stops or {}).items():
                 if stop:
                     db.execute(
@@ -206,13 +231,54 @@ class Store:
                         (item.status.account.id, item.kind, _now()),
                     )
                 queued += 1
-            db.execute(
-                "INSERT INTO cursors (source, cursor, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(source) DO UPDATE SET cursor=excluded.cursor, "
-                "updated_at=excluded.updated_at",
-                (source, cursor, _now()),
-            )
+            if cursor is not None:
+                db.execute(
+                    "INSERT INTO cursors (source, cursor, updated_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT(source) DO UPDATE SET cursor=excluded.cursor, "
+                    "updated_at=excluded.updated_at",
+                    (source, cursor, _now()),
+                )
         return queued
+
+    def decided(self, status_id: str) -> bool:
+        """Whether this status was decided before: queued, answered or skipped with a reason."""
+        row = self._db.execute(
+            "SELECT 1 FROM pending WHERE status_id=? UNION ALL "
+            "SELECT 1 FROM answered WHERE status_id=? UNION ALL "
+            "SELECT 1 FROM skipped WHERE status_id=?",
+            (status_id, status_id, status_id),
+        ).fetchone()
+        return row is not None
+
+    # --- checkpoints for sweeps of recent history -------------------------------------------
+
+    def checkpoint(self, source: str, cursor: str, at: datetime, every: float) -> None:
+        """Note where ``source``'s cursor was at ``at``, at most once per ``every`` seconds."""
+        row = self._db.execute(
+            "SELECT MAX(recorded_at) FROM checkpoints WHERE source=?", (source,)
+        ).fetchone()
+        if row[0] is not None and at - datetime.fromisoformat(row[0]) < timedelta(seconds=every):
+            return
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO checkpoints (source, cursor, recorded_at) VALUES (?, ?, ?)",
+                (source, cursor, at.isoformat()),
+            )
+
+    def sweep_start(self, source: str, before: datetime) -> str | None:
+        """Where a sweep of ``source`` begins: the newest checkpoint recorded at or before
+        ``before``, else (a young install) the oldest one; None when there is none."""
+        row = self._db.execute(
+            "SELECT cursor FROM checkpoints WHERE source=? AND recorded_at<=?"
+            " ORDER BY recorded_at DESC LIMIT 1",
+            (source, before.isoformat()),
+        ).fetchone()
+        if row is None:
+            row = self._db.execute(
+                "SELECT cursor FROM checkpoints WHERE source=? ORDER BY recorded_at LIMIT 1",
+                (source,),
+            ).fetchone()
+        return None if row is None else str(row[0])
 
     def _known(self, status_id: str) -> bool:
         return (
@@ -486,6 +552,8 @@ class Store:
                 ("papers", "fetched_at", ""),
                 ("tldrs", "made_at", ""),
                 ("misses", "first_at", ""),
+                ("skipped", "skipped_at", ""),
+                ("checkpoints", "recorded_at", ""),
             ):
                 sql = f"DELETE FROM {table} WHERE {column} < ?{keep}"  # noqa: S608 -- fixed names
                 removed[table] = db.execute(sql, (cutoff,)).rowcount

@@ -139,8 +139,9 @@ class Clock:
 
 
 def run_cycle(settings: Settings) -> CycleReport:
-    """One real cycle with everything built from settings, as ``run --once`` builds it."""
-    with built(settings) as bot:
+    """One real cycle with everything built from settings, as ``run --once`` builds it (so
+    it sweeps recent history only when the last sweep is ``BOT_SWEEP_SECONDS`` old)."""
+    with built(settings, sweep_on_start=False) as bot:
         return bot.cycle.run_cycle()
 
 

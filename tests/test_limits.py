@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,8 +17,15 @@ import pytest
 from bot.app import built, serve
 from bot.config import Settings
 from bot.cycle import Cycle
-from bot.pacing import Backoff, RateLimit, budget_warning, smallest_interval, stretched_gap
-from tests.conftest import Clock, paper_post, run_cycle, wait_for
+from bot.pacing import (
+    Backoff,
+    RateLimit,
+    budget_warning,
+    paged_requests_per_window,
+    smallest_interval,
+    stretched_gap,
+)
+from tests.conftest import Clock, hashtag, link, paper_post, post_html, run_cycle, wait_for
 from tests.fakes.arxiv import RATE_EXCEEDED, FakeArxiv
 from tests.fakes.http import Response
 from tests.fakes.mastodon import FakeMastodon
@@ -64,6 +72,8 @@ def test_budget_warning_names_the_smallest_interval_that_fits() -> None:
     assert "540 paged requests per 15 min" in warning
     assert "the smallest interval that fits is 12 s" in warning
     assert smallest_interval(10, mentions=True) == 11.25
+    # Sweeps every 300 s over 2 timeline groups: 3 a group per 15 minutes, at the least.
+    assert paged_requests_per_window(60, 6, True, sweep_seconds=300) == 15 * 3 + 6
 
 
 @pytest.mark.parametrize(
@@ -90,12 +100,13 @@ def test_a_server_without_rate_limit_headers_is_polled_as_configured(
     mastodon: FakeMastodon, make_settings: Callable[..., Settings]
 ) -> None:
     clock = Clock()
-    with engine_with_clock(make_settings(BOT_POLL_INTERVAL="60"), clock) as engine:
+    settings = make_settings(BOT_POLL_INTERVAL="60", BOT_SWEEP_SECONDS="86400")
+    with engine_with_clock(settings, clock) as engine:
         before = tag_requests(mastodon)
         for _ in range(5):
             engine.run_cycle()
             clock.now += 60
-    assert tag_requests(mastodon) - before == 5
+    assert tag_requests(mastodon) - before == 5 + 1, "five polls and the sweep at start"
 
 
 def test_low_remaining_budget_stretches_polling_so_no_429_is_provoked(
@@ -145,7 +156,7 @@ def test_a_429_is_honoured_until_its_reset_across_restarts_and_logged_once(
         assert tag_requests(mastodon) == before, "still inside the server's reset time"
         clock.now += 1801
         engine.run_cycle()
-    assert tag_requests(mastodon) == before + 1
+    assert tag_requests(mastodon) == before + 2, "the poll and the sweep at start"
     assert len(mastodon.posted()) == 1
     events = [e["event"] for e in captured_logs]
     assert events.count("backoff_started") == 1
@@ -372,3 +383,75 @@ def test_posts_are_paced_to_the_3_hour_budget_with_one_warning(
     run_cycle(settings)
     assert sorted(r.in_reply_to_id or 0 for r in mastodon.posted()) == statuses
     assert [e["event"] for e in captured_logs].count("post_budget_restored") <= 1
+
+
+def test_a_late_arrival_is_found_by_the_next_sweep_and_answered_once(
+    mastodon: FakeMastodon,
+    make_settings: Callable[..., Settings],
+    captured_logs: list[MutableMapping[str, Any]],
+) -> None:
+    clock = Clock()
+    settings = make_settings(BOT_POLL_INTERVAL="60", BOT_SWEEP_SECONDS="300")
+    with engine_with_clock(settings, clock) as engine:
+        engine.run_cycle()
+        first = add_post(mastodon)
+        skipped = paper_post(mastodon, "https://arxiv.org/abs/2504.18412", account=mastodon.bot)
+        clock.now += 60
+        engine.run_cycle()  # the live cursor passes both
+        late = paper_post_after(mastodon, first, "hep-th/9711200")  # published before `skipped`
+        for _ in range(3):  # the live poll never sees it
+            clock.now += 60
+            engine.run_cycle()
+        assert mastodon.replies_to(late) == []
+        clock.now += 60
+        report = engine.run_cycle()  # five minutes after the sweep at start
+        assert report.swept >= 3
+        for _ in range(10):
+            clock.now += 60
+            engine.run_cycle()
+    assert [r.in_reply_to_id for r in mastodon.posted()] == [first, late], "each once"
+    skips = [
+        e
+        for e in captured_logs
+        if e["event"] == "status_skipped" and e["status_id"] == str(skipped)
+    ]
+    assert len(skips) == 1, "a post decided against is not decided or logged again"
+
+
+def test_posts_older_than_the_lookback_are_left_alone(
+    mastodon: FakeMastodon, make_settings: Callable[..., Settings]
+) -> None:
+    clock = Clock()
+    settings = make_settings(BOT_POLL_INTERVAL="60", BOT_LOOKBACK_HOURS="1")
+    with engine_with_clock(settings, clock) as engine:
+        engine.run_cycle()
+        old = add_post(mastodon)
+        for _ in range(150):  # two and a half hours of one-minute cycles
+            clock.now += 60
+            engine.run_cycle()
+        recent = add_post(mastodon, "2504.18412")
+        newer = add_post(mastodon, "1903.01234")
+        clock.now += 60
+        engine.run_cycle()  # the live cursor passes `recent` and `newer`
+        very_late = paper_post_after(  # published just after `old`, 2.5 hours ago
+            mastodon, old, "hep-th/9711200", clock.wall() - timedelta(hours=2.5)
+        )
+        late = paper_post_after(  # published right after `recent`, a minute ago
+            mastodon, recent, "2101.00042", clock.wall() - timedelta(minutes=1)
+        )
+        clock.now += 300
+        engine.run_cycle()  # the sweep, from where the cursor was an hour ago (at `old`)
+    answered = {r.in_reply_to_id for r in mastodon.posted()}
+    assert answered == {old, recent, newer, late}
+    assert very_late not in answered
+
+
+def paper_post_after(
+    mastodon: FakeMastodon, earlier: int, arxiv_id: str, published_at: datetime | None = None
+) -> int:
+    """A post from another server that arrives now, published right after ``earlier``."""
+    author = mastodon.add_account("remote", domain="far.example")
+    body = post_html(link(f"https://arxiv.org/abs/{arxiv_id}"), hashtag("arxiv"))
+    return mastodon.add_status(
+        author, body, tags=("arxiv",), published_after=earlier, published_at=published_at
+    )

@@ -122,12 +122,14 @@ def test_old_records_are_pruned_but_not_what_is_still_in_flight(tmp_path: Path) 
     removed = store.prune(datetime.now(UTC) + timedelta(days=1))
     assert removed == {
         "answered": 1, "notices": 0, "replies": 1, "papers": 1, "tldrs": 0, "misses": 1,
+        "skipped": 0, "checkpoints": 0,
     }  # fmt: skip
     assert store.reply_ids("2") == ["902"]
     assert store.cursor("tags:a") == "10"
     assert [p.status.id for p in store.pending()] == ["2"]
     assert store.prune(datetime.now(UTC) - timedelta(days=1)) == {
         "answered": 0, "notices": 0, "replies": 0, "papers": 0, "tldrs": 0, "misses": 0,
+        "skipped": 0, "checkpoints": 0,
     }  # fmt: skip
 
 

@@ -53,6 +53,8 @@ class StatusRecord:
     mentions: tuple[str, ...] = field(default=())
     created: float = field(default_factory=time.monotonic)
     """When it became visible on this server (monotonic clock)."""
+    published_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    """Its ``created_at``: when it was published, on its own server."""
 
 
 class FakeMastodon(LoopbackServer):
@@ -109,6 +111,12 @@ class FakeMastodon(LoopbackServer):
         self._next_id += 1_000 + len(self.statuses)
         return self._next_id
 
+    def _id_after(self, status_id: int) -> int:
+        backdated = status_id + 1
+        while backdated in self.statuses:
+            backdated += 1
+        return backdated
+
     def add_account(
         self,
         username: str,
@@ -146,11 +154,17 @@ class FakeMastodon(LoopbackServer):
         language: str | None = "en",
         card_url: str | None = None,
         in_reply_to_id: int | None = None,
+        published_after: int | None = None,
+        published_at: datetime | None = None,
     ) -> int:
+        """A status that arrives now. ``published_after``: a post from another server that
+        was published right after that status but federates only now: Mastodon gives it an
+        id from its publish time (``lib/mastodon/snowflake.rb``), so it sorts among older
+        posts, behind cursors that already passed them."""
         with self._state_lock:
             record = StatusRecord(
                 in_reply_to_id=in_reply_to_id,
-                id=self._new_id(),
+                id=self._new_id() if published_after is None else self._id_after(published_after),
                 account=account,
                 content=content,
                 visibility=visibility,
@@ -160,6 +174,8 @@ class FakeMastodon(LoopbackServer):
                 reblog_of=reblog_of,
                 card_url=card_url,
             )
+            if published_at is not None:
+                record.published_at = published_at
             self.statuses[record.id] = record
             return record.id
 
@@ -366,7 +382,9 @@ class FakeMastodon(LoopbackServer):
         reblog = self.statuses.get(record.reblog_of) if record.reblog_of else None
         return {
             "id": str(record.id),
-            "created_at": "2026-11-26T00:00:00.000Z",
+            "created_at": record.published_at.isoformat(timespec="milliseconds").replace(
+                "+00:00", "Z"
+            ),
             "in_reply_to_id": None if record.in_reply_to_id is None else str(record.in_reply_to_id),
             "in_reply_to_account_id": None,
             "sensitive": bool(record.spoiler_text),
