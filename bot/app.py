@@ -25,6 +25,7 @@ from bot.errors import AuthError
 from bot.llm_client import LlmGateway
 from bot.logs import configure_logging
 from bot.mastodon_client import MastodonGateway
+from bot.metrics import Metrics
 from bot.pacing import Backoff, budget_warning
 from bot.papers import ARXIV_LAST_REQUEST, Papers
 from bot.pauses import Pause
@@ -125,6 +126,7 @@ def built(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     monotonic: Callable[[], float] = time.monotonic,
     sweep_on_start: bool = True,
+    metrics: Metrics | None = None,
 ) -> Iterator[Bot]:
     """Everything the running bot needs, built from settings in one place, and closed after.
 
@@ -144,6 +146,7 @@ def built(
         monotonic=monotonic,
         should_stop=stop.is_set,
         sweep_on_start=sweep_on_start,
+        metrics=metrics,
     )
     bot = Bot(cycle, librarian, mastodon)
     try:
@@ -155,8 +158,13 @@ def built(
 def run(settings: Settings, *, once: bool = False) -> int:
     """Run the bot until SIGTERM/SIGINT (or one cycle); returns the process exit code."""
     stop = threading.Event()
+    metrics = None
+    if settings.bot_metrics_port is not None and not once:
+        metrics = Metrics()
+        port = metrics.serve(settings.bot_metrics_host, settings.bot_metrics_port)
+        log.info("metrics_serving", host=settings.bot_metrics_host, port=port)
     # From cron, every run is a start: sweep by the time of the last sweep instead.
-    with built(settings, stop, sweep_on_start=not once) as bot:
+    with built(settings, stop, sweep_on_start=not once, metrics=metrics) as bot:
         log.info(
             "starting",
             base_url=settings.mastodon_base_url,

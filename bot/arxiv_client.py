@@ -165,10 +165,12 @@ class ArxivGateway:
             if exc.status == 400:
                 raise RejectedError(f"arXiv refused the id list {batch}", exc.status) from exc
             if exc.status in (429, 503):
-                raise RateLimitedError(f"arXiv throttled us (HTTP {exc.status})") from exc
-            raise TransientError(f"arXiv answered HTTP {exc.status}") from exc
+                raise RateLimitedError(
+                    f"arXiv throttled us (HTTP {exc.status})", status=exc.status
+                ) from exc
+            raise TransientError(f"arXiv answered HTTP {exc.status}", exc.status) from exc
         except NotAFeedError as exc:
-            raise RateLimitedError(str(exc)) from exc
+            raise RateLimitedError(str(exc), status=200) from exc
         except requests.Timeout as exc:
             raise TransientError("arXiv did not answer in time") from exc
         except requests.RequestException as exc:

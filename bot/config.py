@@ -120,6 +120,9 @@ class Settings(ReplySettings):
     bot_rate_per_account: int = Field(default=10, ge=1, le=1000)
     bot_backlog_per_account: int = Field(default=20, ge=0, le=10000)
     bot_posts_per_3h: int = Field(default=300, ge=2, le=100000)
+    bot_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # Off unless a port is set; then every interface, as a container must for a scraper.
+    bot_metrics_host: str = "0.0.0.0"  # noqa: S104 -- counts only, no secrets; off by default
     bot_sweep_seconds: float = Field(default=300.0, gt=0, le=86400)
     bot_lookback_hours: float = Field(default=6.0, gt=0, le=24 * 7)
 
@@ -148,6 +151,11 @@ class Settings(ReplySettings):
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("bot_metrics_port", mode="before")
+    @classmethod
+    def _blank_port(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("mastodon_access_token", mode="before")
     @classmethod

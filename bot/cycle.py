@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -25,7 +24,8 @@ from bot.errors import RejectedError, TransientError
 from bot.health import LAST_CYCLE
 from bot.health import MAX_AGE as HEALTH_MAX_AGE
 from bot.intake import Identity, Intake
-from bot.models import PendingStatus, ServerLimits
+from bot.metrics import Metrics
+from bot.models import CycleReport, PendingStatus, ServerLimits
 from bot.pacing import (
     POST_WINDOW_SECONDS,
     SWEEP_MAX_PAGES,
@@ -62,21 +62,6 @@ POLL_RESUME = "poll_resume_at"
 log = structlog.get_logger()
 
 
-@dataclass
-class CycleReport:
-    seen: int = 0
-    queued: int = 0
-    skipped: int = 0
-    replied: int = 0
-    posts: int = 0
-    waiting: int = 0
-    dropped: int = 0
-    arxiv_requests: int = 0
-    swept: int = 0
-    """Statuses read again by a sweep of recent history."""
-    errors: list[str] = field(default_factory=list)
-
-
 class Cycle:
     def __init__(
         self,
@@ -89,6 +74,7 @@ class Cycle:
         monotonic: Callable[[], float] = time.monotonic,
         should_stop: Callable[[], bool] = lambda: False,
         sweep_on_start: bool = True,
+        metrics: Metrics | None = None,
     ) -> None:
         self._store = store
         self._mastodon = mastodon
@@ -109,6 +95,7 @@ class Cycle:
         self._next_poll_at = self._stored_poll_resume()
         self._pruned_at: float | None = None
         self._sweep_on_start = sweep_on_start
+        self._metrics = metrics
         self._swept_at: float | None = None
         self._rooms: tuple[Intake, Poster, list[Source]] | None = None
 
@@ -174,7 +161,7 @@ class Cycle:
                 try:
                     self.start()
                 except TransientError as exc:
-                    self._mastodon_failed(exc, "start_failed")
+                    self._mastodon_failed(exc, "start_failed", report)
                     report.errors.append(f"start:{type(exc).__name__}")
                     return report
             if self._limits_read_at is None or now - self._limits_read_at > LIMITS_REFRESH_SECONDS:
@@ -204,6 +191,9 @@ class Cycle:
                 HEALTH_MAX_AGE: repr(self._settings.health_max_age_seconds),
             }
         )
+        if self._metrics is not None:
+            paused = {"mastodon": self._pause.retry_in(), "arxiv": self._papers.paused_for()}
+            self._metrics.observe(report, self._store.queue_depth(), paused, self._now())
         return report
 
     def _read_all(self, report: CycleReport, now: float) -> None:
@@ -223,15 +213,18 @@ class Cycle:
                             self._sweep(source, intake, report)
                 except TransientError as exc:
                     report.errors.append(f"poll:{type(exc).__name__}")
-                    self._mastodon_failed(exc, "poll_failed", source=source.key)
+                    self._mastodon_failed(exc, "poll_failed", report, source=source.key)
                     return
                 except RejectedError as exc:  # e.g. a server without this endpoint: skip it
                     report.errors.append(f"poll:{type(exc).__name__}")
+                    report.api_error("mastodon", exc)
                     log.warning("poll_refused", source=source.key, error=exc)
         finally:
             report.seen += counts.seen
             report.queued += counts.queued
             report.skipped += counts.skipped
+            for _ in range(counts.backlog_full):
+                report.drop("backlog_full")
         if sweeping:
             self._swept_at = now
             self._store.set_meta(LAST_SWEEP, self._now().isoformat())
@@ -305,7 +298,10 @@ class Cycle:
         at = self._now() + timedelta(seconds=max(left, 0.0))
         self._store.set_meta(POLL_RESUME, resume_to_json(at))
 
-    def _mastodon_failed(self, exc: TransientError, event: str, **facts: object) -> None:
+    def _mastodon_failed(
+        self, exc: TransientError, event: str, report: CycleReport, **facts: object
+    ) -> None:
+        report.api_error("mastodon", exc)
         retry_in = self._pause.failed(exc)
         log.warning(event, error=exc, retry_in=round(retry_in, 1), **facts)
 
@@ -319,6 +315,7 @@ class Cycle:
         report.arxiv_requests += found.requests
         if found.error is not None:
             report.errors.append(f"arxiv:{type(found.error).__name__}")
+            report.api_error("arxiv", found.error)
         papers, refused = found.papers, found.refused
         self._plan_posts(poster, queue)
         posted_before = poster.posts_sent
@@ -335,7 +332,7 @@ class Cycle:
                 present = [(r, papers[r.arxiv_id]) for r in item.refs if r.arxiv_id in papers]
                 if item.kind != "delete" and not present and item.message is None:
                     poster.give_up(item, "no_such_paper")
-                    report.dropped += 1
+                    report.drop("no_such_paper")
                     continue
                 try:
                     if item.kind == "delete":
@@ -344,16 +341,17 @@ class Cycle:
                     outcome = poster.answer(item, present, self._limits, self._papers.tldrs)
                 except RejectedError as exc:
                     poster.give_up(item, f"rejected_{exc.status}", error=exc)
-                    report.dropped += 1
+                    report.drop(f"rejected_{exc.status}")
+                    report.api_error("mastodon", exc)
                     continue
                 except TransientError as exc:
                     report.errors.append(f"post:{type(exc).__name__}")
-                    self._mastodon_failed(exc, "post_failed", status_id=item.status.id)
+                    self._mastodon_failed(exc, "post_failed", report, status_id=item.status.id)
                     return
                 if outcome == "answered":
                     report.replied += 1
                 elif outcome == "thread_cap":
-                    report.dropped += 1
+                    report.drop("thread_cap")
                 elif outcome == "out_of_posts":
                     report.waiting += 1
                     return
@@ -399,8 +397,9 @@ class Cycle:
         for item in queue:
             if item.first_seen < horizon and not item.posted_reply_ids:
                 missed = self._store.missed(r.arxiv_id for r in item.refs) if item.refs else set()
-                poster.give_up(item, "no_such_paper" if missed else "expired")
-                report.dropped += 1
+                reason = "no_such_paper" if missed else "expired"
+                poster.give_up(item, reason)
+                report.drop(reason)
             else:
                 kept.append(item)
         return kept

@@ -6,14 +6,19 @@ class BotError(Exception):
 
 
 class TransientError(BotError):
-    """Worth trying again later: network trouble, 5xx, throttling, a timeout."""
+    """Worth trying again later: network trouble, 5xx, throttling, a timeout. ``status`` is
+    the HTTP status when there was one."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class RateLimitedError(TransientError):
     """The server asked us to slow down; ``retry_in`` is when it said we may again, if it did."""
 
-    def __init__(self, message: str, retry_in: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, retry_in: float | None = None, status: int = 429) -> None:
+        super().__init__(message, status)
         self.retry_in = retry_in
 
 

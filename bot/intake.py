@@ -189,7 +189,7 @@ class Intake:
         decided = Decided()
         for mention in statuses:
             notice: list[PendingStatus] = []
-            item = self._mention(mention, decided.stops, rates, parents, notice)
+            item = self._mention(mention, decided.stops, rates, parents, notice, decided.skipped)
             decided.requests.extend(notice)
             if item is not None:
                 decided.requests.append(item)
@@ -227,6 +227,7 @@ class Intake:
         rates: _PageRates,
         parents: dict[str, Status | str],
         notice: list[PendingStatus],
+        skipped: dict[str, str],
     ) -> PendingStatus | None:
         """A mention is a request: answer it, run its command, or help, within the limits.
 
@@ -270,6 +271,7 @@ class Intake:
             return self._message(mention, "help", help_text(mention_text))
         if rates.queued(asker) >= self._settings.bot_backlog_per_account:
             log.warning("mention_skipped", reason="backlog_full", **facts)
+            skipped[mention.id] = "backlog_full"
             return None
         per_hour = self._settings.bot_rate_per_account
         if rates.must_wait(asker, per_hour):

@@ -216,7 +216,9 @@ def _translated(
             f"rate limited when trying to {action}", retry_in if retry_in else None
         ) from exc
     except MastodonServerError as exc:
-        raise TransientError(f"server error when trying to {action}: {_status(exc)}") from exc
+        raise TransientError(
+            f"server error when trying to {action}: {_status(exc)}", _status(exc)
+        ) from exc
     except MastodonNetworkError as exc:
         raise TransientError(f"network error when trying to {action}") from exc
     except MastodonAPIError as exc:
@@ -228,7 +230,7 @@ def _translated(
         if status == 429:
             raise RateLimitedError(f"HTTP 429 when trying to {action}") from exc
         if status is not None and (status >= 500 or status in (408, 409)):
-            raise TransientError(f"HTTP {status} when trying to {action}") from exc
+            raise TransientError(f"HTTP {status} when trying to {action}", status) from exc
         raise RejectedError(
             f"HTTP {status} when trying to {action}{_server_says(exc)}", status
         ) from exc

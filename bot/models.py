@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -133,3 +134,31 @@ class PendingStatus:
         """What the request is kept and posted under: the status's id, except for the notice
         that a mention waiting for its hourly cap gets first (both answer the same status)."""
         return f"{self.status.id}:notice" if self.kind == "notice" else self.status.id
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did, for its log line, ``run --once``'s exit code and the metrics."""
+
+    seen: int = 0
+    queued: int = 0
+    skipped: int = 0
+    replied: int = 0
+    posts: int = 0
+    waiting: int = 0
+    dropped: int = 0
+    arxiv_requests: int = 0
+    swept: int = 0
+    """Statuses read again by a sweep of recent history."""
+    errors: list[str] = field(default_factory=list)
+    dropped_reasons: Counter[str] = field(default_factory=Counter)
+    api_errors: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Failed requests by (service, HTTP status or error kind)."""
+
+    def drop(self, reason: str) -> None:
+        self.dropped += 1
+        self.dropped_reasons[reason] += 1
+
+    def api_error(self, service: str, exc: BaseException) -> None:
+        status = getattr(exc, "status", None)
+        self.api_errors[(service, str(status) if status is not None else type(exc).__name__)] += 1

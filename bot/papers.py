@@ -64,6 +64,10 @@ class Papers:
         self._llm = llm
         self._now = now
 
+    def paused_for(self) -> float:
+        """Seconds until arXiv is asked again after a failure (0: it may be now)."""
+        return self._pause.retry_in()
+
     def get(self, ids: Sequence[str]) -> Found:
         """The papers: cached ones, and the rest from arXiv unless it is being left alone.
 

@@ -77,6 +77,8 @@ class ReadCounts:
     seen: int = 0
     queued: int = 0
     skipped: int = 0
+    backlog_full: int = 0
+    """Requests dropped because their account had too many waiting already."""
 
 
 class SweepSource:
@@ -141,6 +143,7 @@ def read_source(
         # Pages come newest first; queue oldest first, so replies go out in that order.
         decided = decide(source.mentions, page.statuses[::-1])
         counts.skipped += page.size - len(decided.requests)
+        counts.backlog_full += sum(1 for r in decided.skipped.values() if r == "backlog_full")
         cursor = page.cursor
         counts.queued += store.record_page(
             source.key,

@@ -240,6 +240,9 @@ class Store:
                 )
         return queued
 
+    def queue_depth(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM pending").fetchone()[0])
+
     def decided(self, status_id: str) -> bool:
         """Whether this status was decided before: queued, answered or skipped with a reason."""
         row = self._db.execute(

@@ -21,7 +21,7 @@ import structlog
 from bot.__main__ import main
 from bot.app import built
 from bot.config import Settings, load_settings
-from bot.cycle import CycleReport
+from bot.models import CycleReport
 from tests.fakes.arxiv import FakeArxiv
 from tests.fakes.mastodon import TOKEN, FakeMastodon
 

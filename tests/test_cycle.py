@@ -6,8 +6,10 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
+import requests
 
 from bot.app import built
+from bot.metrics import Metrics
 from bot.pacing import PAGE_LIMIT
 from tests.conftest import SettingsFactory, hashtag, link, paper_post, post_html, run_cycle
 from tests.fakes.arxiv import RATE_EXCEEDED, FakeArxiv
@@ -343,3 +345,37 @@ def test_an_unreadable_item_is_skipped_and_paging_goes_on_past_it(
         str(posts[PAGE_LIMIT - 1])
     ]
     assert run_cycle(settings).seen == 0, "the cursor is past the unreadable item"
+
+
+def test_metrics_count_what_the_cycles_did(
+    mastodon: FakeMastodon, arxiv_server: FakeArxiv, make_settings: SettingsFactory
+) -> None:
+    settings = make_settings(BOT_RETRY_BASE_SECONDS="30")
+    metrics = Metrics()
+    port = metrics.serve("127.0.0.1", 0)
+    try:
+        with built(settings, metrics=metrics) as bot:
+            bot.cycle.run_cycle()
+            paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
+            hidden = paper_post(mastodon, "https://arxiv.org/abs/hep-th/9711200")
+            mastodon.forbidden.add(hidden)
+            bot.cycle.run_cycle()
+            arxiv_server.fail("GET", "/api/query", Response(502, b"", "text/plain"))
+            paper_post(mastodon, "https://arxiv.org/abs/2504.18412")
+            bot.cycle.run_cycle()
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    finally:
+        metrics.close()
+    values = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("arxiv_bot_") and not line.startswith("arxiv_bot_last_cycle")
+    }
+    assert values['arxiv_bot_statuses_seen_total{read="live"}'] == 3
+    assert values["arxiv_bot_posts_total"] == 1
+    assert values['arxiv_bot_requests_dropped_total{reason="rejected_403"}'] == 1
+    assert values['arxiv_bot_api_errors_total{service="mastodon",status="403"}'] == 1
+    assert values['arxiv_bot_api_errors_total{service="arxiv",status="502"}'] == 1
+    assert values["arxiv_bot_queue_depth"] == 1, "the third post waits for arXiv"
+    assert values['arxiv_bot_backoff_seconds{service="arxiv"}'] > 0
+    assert "arxiv_bot_last_cycle_timestamp_seconds " in text

@@ -11,8 +11,7 @@ import pytest
 
 from bot.app import built
 from bot.config import Settings
-from bot.cycle import CycleReport
-from bot.models import Account, Status
+from bot.models import Account, CycleReport, Status
 from bot.policy import command_in, mention_decision, opted_out_by_profile
 from tests.conftest import hashtag, link, post_html
 from tests.fakes.mastodon import FakeMastodon, StatusRecord
