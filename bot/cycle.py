@@ -260,14 +260,20 @@ class Cycle:
             self._store.checkpoint(source.key, cursor, self._now(), CHECKPOINT_EVERY_SECONDS)
 
     def _sweep(self, source: HashtagSource, intake: Intake, report: CycleReport) -> None:
-        """Read the last ``BOT_LOOKBACK_HOURS`` of the timeline again, for late arrivals."""
+        """Read the last ``BOT_LOOKBACK_HOURS`` of the timeline again, for late arrivals.
+
+        A sweep reads at most ``SWEEP_MAX_PAGES``; where a busy timeline holds more, the next
+        sweep carries on from there, and a new pass begins once one reached the newest post.
+        """
         not_before = self._now() - timedelta(hours=self._settings.bot_lookback_hours)
-        start = self._store.sweep_start(source.key, not_before)
+        progress_key = f"sweep_progress:{source.key}"
+        start = self._store.meta(progress_key) or self._store.sweep_start(source.key, not_before)
         if start is None:
             return
         counts = ReadCounts()
+        stopped_at: str | None = None
         try:
-            read_source(
+            stopped_at = read_source(
                 SweepSource(source, not_before),
                 self._store,
                 intake.decide,
@@ -276,6 +282,10 @@ class Cycle:
                 start=start,
                 max_pages=SWEEP_MAX_PAGES,
             )
+            if stopped_at is None:
+                self._store.delete_meta(progress_key)
+            else:
+                self._store.set_meta(progress_key, stopped_at)
         finally:
             report.swept += counts.seen
             report.queued += counts.queued

@@ -119,12 +119,15 @@ def read_source(
     *,
     start: str | None = None,
     max_pages: int = MAX_PAGES_PER_CYCLE,
-) -> None:
+) -> str | None:
     """Page forward from the stored cursor, deciding and recording page by page.
 
     On a source's first start the cursor is set to "now": the backlog is not answered.
     Errors propagate: the cursor only moves with a page that was recorded. With ``start``
     (a sweep) the walk begins there and moves no stored cursor.
+
+    Returns where the walk stopped when it stopped before the newest page (``max_pages``
+    read, or a stop requested), None when it reached the newest.
     """
     keep_cursor = start is None
     cursor = store.cursor(source.key) if start is None else start
@@ -132,13 +135,13 @@ def read_source(
         first = source.newest() or "0"
         store.record_page(source.key, first, [])
         log.info("source_started", source=source.key, cursor=first)
-        return
+        return None
     for _ in range(max_pages):
         if should_stop():
-            return
+            return cursor
         page = source.page(cursor, page_limit)
         if page.cursor is None:
-            return
+            return None
         counts.seen += page.size
         # Pages come newest first; queue oldest first, so replies go out in that order.
         decided = decide(source.mentions, page.statuses[::-1])
@@ -153,4 +156,5 @@ def read_source(
             skipped=decided.skipped,
         )
         if page.size < page_limit:  # a page short of unreadable items is still full
-            return
+            return None
+    return cursor

@@ -18,6 +18,8 @@ from bot.app import built, serve
 from bot.config import Settings
 from bot.cycle import Cycle
 from bot.pacing import (
+    PAGE_LIMIT,
+    SWEEP_MAX_PAGES,
     Backoff,
     RateLimit,
     budget_warning,
@@ -455,3 +457,31 @@ def paper_post_after(
     return mastodon.add_status(
         author, body, tags=("arxiv",), published_after=earlier, published_at=published_at
     )
+
+
+def test_a_busy_timeline_is_swept_in_turns_of_bounded_pages(
+    mastodon: FakeMastodon, make_settings: Callable[..., Settings]
+) -> None:
+    clock = Clock()
+    settings = make_settings(BOT_POLL_INTERVAL="60", BOT_SWEEP_SECONDS="300")
+    author = mastodon.add_account("busy")
+    with engine_with_clock(settings, clock) as engine:
+        engine.run_cycle()
+        chatter = [
+            mastodon.add_status(author, f"<p>chat {i} #arxiv</p>", tags=("arxiv",))
+            for i in range(SWEEP_MAX_PAGES * PAGE_LIMIT + 100)
+        ]
+        for _ in range(4):  # the live polls catch up, ten pages a cycle
+            clock.now += 60
+            engine.run_cycle()
+        late = paper_post_after(mastodon, chatter[-50], "hep-th/9711200")
+        requests_before = tag_requests(mastodon)
+        clock.now += 60
+        first = engine.run_cycle()  # a sweep: 20 pages, not yet as far as `late`
+        assert mastodon.replies_to(late) == []
+        assert tag_requests(mastodon) - requests_before <= SWEEP_MAX_PAGES + 1, "bounded"
+        clock.now += 300
+        second = engine.run_cycle()  # the next sweep carries on from there
+    assert first.swept == SWEEP_MAX_PAGES * PAGE_LIMIT
+    assert second.swept > 0
+    assert len(mastodon.replies_to(late)) == 1
