@@ -6,7 +6,11 @@ The real ``arxiv-bot run`` process polls a fake Mastodon that answers 10 % of re
 server error and lets 5 % time out (half of those after storing what was posted), enforces
 Mastodon's paged-request limit (scaled to a 300-request, 90-second window so a short run
 feels it) with 429s, and a fake arXiv that throttles 10 % of its answers (``Rate exceeded.``)
-and fails 5 % with 503. The bot is SIGKILLed and restarted every ``--kill-every`` statuses.
+and fails 5 % with 503. ``--late`` of the statuses arrive late: published right after a
+status up to 40 statuses earlier (Mastodon then gives them an older id, behind the cursor).
+``--forbidden`` of the statuses are mentions of the bot under a post it may not read (403).
+The bot is SIGKILLed and restarted every ``--kill-every`` statuses; any exit of its own is
+counted.
 When all statuses are in, it waits for the bot to catch up, then prints: eligible statuses,
 replies, duplicates, missing, arXiv requests and their smallest gap, Mastodon requests and
 429s. Not part of the test run; it takes a few minutes.
@@ -54,6 +58,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=25.0, help="new statuses per second")
     parser.add_argument("--arxiv-delay", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--late", type=float, default=0.10, help="share of late arrivals")
+    parser.add_argument(
+        "--forbidden", type=float, default=0.02, help="share of mentions under forbidden posts"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
@@ -82,6 +90,8 @@ def main() -> None:
         "BOT_RETRY_MAX_SECONDS": "4",
         "BOT_MAX_PAPERS_PER_POST": "3",
         "BOT_RATE_PER_ACCOUNT": "1000",
+        "BOT_BACKLOG_PER_ACCOUNT": "1000",
+        "BOT_SWEEP_SECONDS": "3",
         "ARXIV_API_URL": arxiv.api_url,
         "ARXIV_DELAY_SECONDS": str(args.arxiv_delay),
         "ARXIV_TIMEOUT": "5",
@@ -105,17 +115,42 @@ def main() -> None:
     ids = [p.arxiv_id for p in papers]
     people = [mastodon.add_account(f"reader{i}", domain="science.example") for i in range(300)]
     eligible: list[int] = []
-    kills = 0
+    recent: list[int] = []
+    late: list[int] = []
+    forbidden_mentions: list[int] = []
+    kills = exits = 0
     started = time.monotonic()
     process = start()
     try:
         for n in range(1, args.statuses + 1):
-            body, has_paper = status_html(rng, ids)
-            status = mastodon.add_status(people[n % len(people)], body, tags=("arxiv",))
-            if has_paper:
+            author = people[n % len(people)]
+            roll = rng.random()
+            if roll < args.forbidden:
+                hidden = mastodon.add_status(author, "<p>followers only</p>", visibility="private")
+                mastodon.forbidden.add(hidden)
+                forbidden_mentions.append(
+                    mastodon.add_mention(
+                        people[(n + 1) % len(people)], "summary?", in_reply_to_id=hidden
+                    )
+                )
+                status, has_paper = None, False
+            else:
+                body, has_paper = status_html(rng, ids)
+                after = (
+                    rng.choice(recent[-40:])
+                    if recent and roll < args.forbidden + args.late
+                    else None
+                )
+                status = mastodon.add_status(author, body, tags=("arxiv",), published_after=after)
+                recent.append(status)
+                if after is not None and has_paper:
+                    late.append(status)
+            if has_paper and status is not None:
                 eligible.append(status)
             if n % args.kill_every == 0:
                 time.sleep(rng.uniform(0, 1))
+                if process.poll() is not None:
+                    exits += 1
                 process.send_signal(signal.SIGKILL)
                 process.wait()
                 kills += 1
@@ -127,6 +162,9 @@ def main() -> None:
             if all(s in answered for s in eligible):
                 break
             time.sleep(2)
+        time.sleep(5)  # a few more sweeps: anything answered twice would show now
+        if process.poll() is not None:
+            exits += 1
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -146,6 +184,8 @@ def main() -> None:
         for s, c in direct.items()
         if s not in eligible_set and s not in {p.id for p in mastodon.posted()}
     )
+    late_answered = sum(1 for s in late if direct[s])
+    forbidden_answered = sum(1 for s in forbidden_mentions if direct[s])
     times = sorted(r.at for r in arxiv.requests)
     gaps = [b - a for a, b in itertools.pairwise(times)]
     paged = sum(1 for r in mastodon.requests if {"min_id", "max_id", "since_id"} & set(r.query))
@@ -156,6 +196,11 @@ def main() -> None:
         f"replies posted: {len(mastodon.posted())} (first posts on eligible statuses: {sum(1 for s in eligible if direct[s])})"
     )
     print(f"duplicates: {duplicates}, missing: {missing}, replies to ineligible statuses: {stray}")
+    print(
+        f"late arrivals with papers: {len(late)}, answered: {late_answered}; "
+        f"mentions under forbidden posts: {len(forbidden_mentions)}, answered: {forbidden_answered}; "
+        f"exits of its own: {exits}"
+    )
     print(
         f"arXiv requests: {len(arxiv.requests)}, smallest gap: {min(gaps) if gaps else float('nan'):.3f} s "
         f"(setting {args.arxiv_delay} s); throttled answers served: {arxiv.chaos.errors if arxiv.chaos else 0}"

@@ -490,6 +490,8 @@ class Store:
     def missed(self, ids: Iterable[str]) -> set[str]:
         """Of these ids, the ones arXiv has not known at least once (and not since)."""
         wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return set()
         rows = self._db.execute(
             f"SELECT arxiv_id FROM misses WHERE arxiv_id IN ({','.join('?' * len(wanted))})",  # noqa: S608 -- placeholders only
             wanted,

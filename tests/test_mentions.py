@@ -194,6 +194,23 @@ def test_followers_policy_answers_only_followers_under_hashtags(
     assert [len(replies(mastodon, p)) for p in posts] == [1, 0]
 
 
+def test_unreadable_followers_mean_no_answers_under_hashtags_not_a_crash(
+    mastodon: FakeMastodon,
+    make_settings: SettingsFactory,
+    captured_logs: list[MutableMapping[str, Any]],
+) -> None:
+    bot = Bot(make_settings, BOT_HASHTAG_POLICY="followers")
+    bot.cycle()
+    fan = mastodon.add_account("fan")
+    mastodon.followers.add(fan["id"])
+    post = mastodon.add_status(fan, post_html(link(ABS), hashtag("arxiv")), tags=("arxiv",))
+    mastodon.relationships_forbidden = True
+    report = bot.cycle()
+    assert report.errors == []
+    assert replies(mastodon, post) == [], "not knowing who follows, it answers nobody"
+    assert any(e["event"] == "followers_unreadable" for e in captured_logs)
+
+
 def test_a_thank_you_under_the_bots_answer_gets_no_further_reply(
     mastodon: FakeMastodon, bot: Bot
 ) -> None:

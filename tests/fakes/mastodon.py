@@ -90,6 +90,8 @@ class FakeMastodon(LoopbackServer):
         them or their context, 404 on replying to them, as Mastodon answers."""
         self.malformed: set[int] = set()
         """Statuses served broken in pages (no account), as a buggy remote object might be."""
+        self.relationships_forbidden = False
+        """Answer 403 on relationships (a token without read:follows on some servers)."""
         self.scopes: tuple[str, ...] = ("read", "write")
         """The token's scopes: without ``read``, verify_credentials answers 403."""
         super().__init__(self._handle)
@@ -270,6 +272,8 @@ class FakeMastodon(LoopbackServer):
                 return Response.json({"error": "The access token is invalid"}, 401)
             return self._notifications(request)
         if path == "/api/v1/accounts/relationships":
+            if self.relationships_forbidden:
+                return Response.json({"error": "This action is outside the authorized scopes"}, 403)
             ids = request.query.get("id[]", [])
             return Response.json(
                 [{"id": i, "following": False, "followed_by": i in self.followers} for i in ids]
