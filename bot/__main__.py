@@ -100,7 +100,7 @@ def refs_in_argument(text: str, bare_ids: bool = False) -> list[PaperRef]:
 
 def _preview(args: argparse.Namespace, settings: ReplySettings) -> int:
     from bot.app import build_librarian, setup_logging
-    from bot.compose import compose_thread, is_withdrawn, mastodon_length
+    from bot.compose import compose_thread, is_withdrawn, post_length
     from bot.latex import latex_to_text
     from bot.models import ServerLimits
     from bot.pacing import Backoff
@@ -157,7 +157,7 @@ def _preview(args: argparse.Namespace, settings: ReplySettings) -> int:
         print(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         for i, post in enumerate(posts, 1):
-            length = mastodon_length(post.text, limits)
+            length = post_length(post.text, limits)
             print(f"--- post {i}/{len(posts)} ({length}/{limits.max_characters} characters) ---")
             print(post.text)
     return EXIT_OK if len(present) == len(refs) else EXIT_FAILED
@@ -166,6 +166,7 @@ def _preview(args: argparse.Namespace, settings: ReplySettings) -> int:
 def _check(settings: Settings) -> int:
     from bot.app import build_mastodon
     from bot.errors import BotError
+    from bot.pacing import tag_groups
 
     print(
         f"settings: ok (hashtags: {', '.join('#' + t for t in settings.bot_hashtags)}; "
@@ -186,12 +187,21 @@ def _check(settings: Settings) -> int:
                 problems += 1
         else:
             print("token: none (dry run)")
+        per_request = 1
         try:
-            limits = mastodon.server_limits()
-            print(
-                f"server: {settings.mastodon_base_url}: posts up to {limits.max_characters} "
-                f"characters, a URL counts as {limits.characters_reserved_per_url}"
+            server, limits = mastodon.server()
+            per_request = server.tags_per_request
+            url = (
+                f"a URL counts as {limits.characters_reserved_per_url}"
+                if limits.counting == "mastodon"
+                else "URLs and handles count in full"
             )
+            print(
+                f"server: {settings.mastodon_base_url}: {server}, posts up to "
+                f"{limits.max_characters} characters, {url}"
+            )
+            for adaptation in server.adaptations():
+                print(f"  adapted: {adaptation}")
         except BotError as exc:
             print(f"server: FAILED: {exc}")
             problems += 1
@@ -202,10 +212,12 @@ def _check(settings: Settings) -> int:
             except BotError as exc:
                 print(f"mentions: FAILED: {exc} (does the token have read:notifications?)")
                 problems += 1
-        for group in settings.tag_groups:
+        for group in tag_groups(settings.bot_hashtags, per_request):
             try:
                 page = mastodon.tag_page(group, None, limit=1)
-                state = "has posts" if page else "empty (or the server hides it from this client)"
+                state = (
+                    "has posts" if page.size else "empty (or the server hides it from this client)"
+                )
                 print(f"timeline {' '.join('#' + t for t in group)}: readable, {state}")
             except BotError as exc:
                 print(f"timeline {' '.join('#' + t for t in group)}: FAILED: {exc}")

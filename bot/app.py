@@ -26,7 +26,7 @@ from bot.llm_client import LlmGateway
 from bot.logs import configure_logging
 from bot.mastodon_client import MastodonGateway
 from bot.metrics import Metrics
-from bot.pacing import Backoff, budget_warning
+from bot.pacing import Backoff
 from bot.papers import ARXIV_LAST_REQUEST, Papers
 from bot.pauses import Pause
 from bot.store import Store
@@ -173,14 +173,6 @@ def run(settings: Settings, *, once: bool = False) -> int:
             dry_run=settings.bot_dry_run,
             state=str(settings.state_path),
         )
-        warning = budget_warning(
-            settings.bot_poll_interval,
-            len(settings.bot_hashtags),
-            mentions=settings.has_token,
-            sweep_seconds=settings.bot_sweep_seconds,
-        )
-        if warning is not None:
-            log.warning("request_budget", message=warning)
         if once:
             try:
                 report = bot.cycle.run_cycle()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import regex
 
@@ -44,6 +44,19 @@ def mastodon_length(text: str, limits: ServerLimits) -> int:
     text = _MENTION.sub(lambda m: "@" + m.group(1), text)
     urls = len(_URL.findall(text))
     return grapheme_length(_URL.sub("", text)) + urls * limits.characters_reserved_per_url
+
+
+def strict_length(text: str) -> int:
+    """The strictest count any server applies: everything at full length, in whichever of
+    grapheme clusters, code points and UTF-16 units is largest."""
+    return max(grapheme_length(text), len(text), len(text.encode("utf-16-le")) // 2)
+
+
+def post_length(text: str, limits: ServerLimits) -> int:
+    """A post's length as this server counts it (see ``ServerLimits.counting``)."""
+    if limits.counting == "mastodon":
+        return mastodon_length(text, limits)
+    return strict_length(text)
 
 
 def defuse(text: str) -> str:
@@ -104,7 +117,7 @@ def compose_paper_post(
     meta = meta_line(paper, ref)
 
     def length(text: str) -> int:
-        return mastodon_length(text, limits)
+        return post_length(text, limits)
 
     def head(title_text: str, authors_text: str, meta_text: str) -> str:
         lines = [f"{lead}📄 {title_text}", authors_text, meta_text, link]
@@ -123,7 +136,7 @@ def compose_paper_post(
         text = head(title, authors, meta)
     over = length(text) + 2 + MIN_SUMMARY - limit
     if over > 0:
-        title = truncate(title, max(grapheme_length(title) - over, 1), grapheme_length) or ELLIPSIS
+        title = truncate(title, max(length(title) - over, 1), length) or ELLIPSIS
         text = head(title, authors, meta)
     budget = limit - length(text) - 2
     if tldr and length(MACHINE_LABEL + tldr) <= budget:
@@ -147,7 +160,7 @@ def abstract_posts(paper: Paper, limits: ServerLimits) -> list[ComposedPost]:
     numbering = 8  # "(99/99) "
 
     def length(text: str) -> int:
-        return mastodon_length(text, limits)
+        return post_length(text, limits)
 
     room = limits.max_characters - numbering
     pieces: list[str] = []
@@ -212,9 +225,12 @@ def compose_thread(
     its abstract), or a pointer when ``already`` maps the paper to an earlier answer's URL.
     Only the first post mentions the person answered. A content warning is copied onto every
     post and counts against its length."""
-    room = ServerLimits(
-        limits.max_characters - grapheme_length(spoiler_text), limits.characters_reserved_per_url
+    warning = (
+        grapheme_length(spoiler_text)
+        if limits.counting == "mastodon"
+        else strict_length(spoiler_text)
     )
+    room = replace(limits, max_characters=limits.max_characters - warning)
     posts: list[ComposedPost] = []
     for ref, paper in papers:
         earlier = (already or {}).get(paper.arxiv_id)

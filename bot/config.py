@@ -16,7 +16,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.health import DEFAULT_DATA_DIR, state_file
 from bot.models import Visibility
-from bot.pacing import tag_groups
 
 _HASHTAG = re.compile(r"[^\W]\w*", re.UNICODE)
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -186,11 +185,6 @@ class Settings(ReplySettings):
         """With a token the bot verifies its account and reads its mentions; without, it is a
         dry run over public hashtag timelines."""
         return self.mastodon_access_token is not None
-
-    @property
-    def tag_groups(self) -> tuple[tuple[str, ...], ...]:
-        """The watched hashtags as one timeline request each can carry."""
-        return tag_groups(self.bot_hashtags)
 
     @property
     def health_max_age_seconds(self) -> float:

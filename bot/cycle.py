@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -30,15 +31,18 @@ from bot.pacing import (
     POST_WINDOW_SECONDS,
     SWEEP_MAX_PAGES,
     Backoff,
+    budget_warning,
     posts_left,
     stretched_gap,
+    tag_groups,
 )
 from bot.papers import Papers
 from bot.pauses import Pause
 from bot.policy import over_rate
 from bot.ports import MastodonPort
-from bot.posting import Poster
+from bot.posting import Poster, too_long
 from bot.records import UnreadableRecord, resume_from_json, resume_to_json
+from bot.servers import Server
 from bot.sources import (
     HashtagSource,
     MentionSource,
@@ -55,6 +59,8 @@ PRUNE_EVERY_SECONDS = 24 * 3600
 LAST_SWEEP = "last_sweep_at"
 CHECKPOINT_EVERY_SECONDS = 600
 """How often a timeline's cursor is noted, for sweeps to begin from."""
+STRICT_COUNTING = "strict_counting"
+"""Meta key: "1" once the server refused a post counted Mastodon's way."""
 POSTS_SHORT = "post_budget_short"
 """Meta key: "1" while the queue needs more posts than the 3-hour window allows."""
 POLL_RESUME = "poll_resume_at"
@@ -90,7 +96,9 @@ class Cycle:
             monotonic,
             now,
         )
-        self._limits = ServerLimits()
+        # Until the server says otherwise: the safe side (strict counting, a request per tag).
+        self._limits = ServerLimits(counting="strict")
+        self._server = Server("unknown")
         self._limits_read_at: float | None = None
         self._next_poll_at = self._stored_poll_resume()
         self._pruned_at: float | None = None
@@ -121,11 +129,20 @@ class Cycle:
                     hint="tick 'This is an automated account' in the profile",
                 )
         self._refresh_limits()
-        sources: list[Source] = [
-            HashtagSource(self._mastodon, g) for g in self._settings.tag_groups
-        ]
+        per_request = self._server.tags_per_request
+        groups = tag_groups(self._settings.bot_hashtags, per_request)
+        warning = budget_warning(
+            self._settings.bot_poll_interval,
+            len(self._settings.bot_hashtags),
+            mentions=self._settings.has_token,
+            sweep_seconds=self._settings.bot_sweep_seconds,
+            per_request=per_request,
+        )
+        if warning is not None:
+            log.warning("request_budget", message=warning)
+        sources: list[Source] = [HashtagSource(self._mastodon, g) for g in groups]
         if self._settings.has_token:
-            sources.append(MentionSource(self._mastodon))
+            sources.append(MentionSource(self._mastodon, me.account_id))
         intake = Intake(self._store, self._mastodon, self._settings, me, self._now)
         poster = Poster(
             self._store, self._mastodon, self._settings, me, self._now, self._should_stop
@@ -134,18 +151,43 @@ class Cycle:
 
     def _refresh_limits(self) -> None:
         try:
-            self._limits = self._mastodon.server_limits()
+            server, limits = self._mastodon.server()
         except (TransientError, RejectedError) as exc:
-            log.warning("server_limits_unavailable", error=exc, using=self._limits.max_characters)
+            log.warning(
+                "server_limits_unavailable",
+                error=exc,
+                using=self._limits.max_characters,
+                counting=self._limits.counting,
+            )
             # Try again in a few minutes, not every cycle.
             self._limits_read_at = self._monotonic() - LIMITS_REFRESH_SECONDS + LIMITS_RETRY_SECONDS
             return
         self._limits_read_at = self._monotonic()
+        if self._store.meta(STRICT_COUNTING) == "1":  # it refused a post we counted its way
+            limits = replace(limits, counting="strict")
+        if server != self._server:
+            log.info(
+                "server_identified",
+                software=server.software,
+                version=server.version,
+                adapted=server.adaptations(),
+            )
+        self._server, self._limits = server, limits
         log.info(
             "server_limits",
-            max_characters=self._limits.max_characters,
-            characters_reserved_per_url=self._limits.characters_reserved_per_url,
+            max_characters=limits.max_characters,
+            characters_reserved_per_url=limits.characters_reserved_per_url,
+            counting=limits.counting,
         )
+
+    def _count_strictly(self) -> bool:
+        """The server refused a post as too long: count its way no longer, for good."""
+        if self._limits.counting == "strict":
+            return False
+        self._limits = replace(self._limits, counting="strict")
+        self._store.set_meta(STRICT_COUNTING, "1")
+        log.warning("counting_strictly", server=str(self._server))
+        return True
 
     def run_cycle(self) -> CycleReport:
         """Read the sources when due, then work through the queue. AuthError propagates."""
@@ -348,7 +390,13 @@ class Cycle:
                     if item.kind == "delete":
                         poster.delete(item)
                         continue
-                    outcome = poster.answer(item, present, self._limits, self._papers.tldrs)
+                    try:
+                        outcome = poster.answer(item, present, self._limits, self._papers.tldrs)
+                    except RejectedError as exc:
+                        if not (too_long(exc) and self._count_strictly()):
+                            raise
+                        # Composed again under the strictest count, and tried once more.
+                        outcome = poster.answer(item, present, self._limits, self._papers.tldrs)
                 except RejectedError as exc:
                     poster.give_up(item, f"rejected_{exc.status}", error=exc)
                     report.drop(f"rejected_{exc.status}")

@@ -30,6 +30,7 @@ from bot import __version__
 from bot.errors import AuthError, RateLimitedError, RejectedError, TransientError
 from bot.models import VISIBILITIES, Account, Page, Post, ServerLimits, Status, Visibility
 from bot.pacing import PAGE_LIMIT, TAGS_PER_REQUEST, RateLimit
+from bot.servers import Server, identify
 
 USER_AGENT = f"arxiv-bot/{__version__}"
 log = structlog.get_logger()
@@ -71,20 +72,42 @@ class MastodonGateway:
             data = self._api.account_verify_credentials()
         return _account(data)
 
-    def server_limits(self) -> ServerLimits:
-        """The server's post length and URL weight; stock Mastodon's when it does not say."""
-        with _translated(self, "read the server's limits"):
-            data = self._api.instance_v2()
-        statuses = _get(_get(data, "configuration"), "statuses")
+    def server(self) -> tuple[Server, ServerLimits]:
+        """Which software the server runs, and its post limits: ``/api/v2/instance``, else
+        ``/api/v1/instance`` (``max_toot_chars`` too), else 500. Nodeinfo confirms a version
+        that looks like plain Mastodon (snac2 claims one)."""
+        data: Any = None
         try:
-            return ServerLimits(
-                max_characters=int(_get(statuses, "max_characters") or 500),
-                characters_reserved_per_url=int(
-                    _get(statuses, "characters_reserved_per_url") or 23
-                ),
-            )
-        except (TypeError, ValueError):
-            return ServerLimits()
+            with _translated(self, "read the server's instance information"):
+                data = self._get_json("/api/v2/instance")
+        except RejectedError:  # Akkoma, snac2: no v2
+            pass
+        if not isinstance(data, Mapping) or "configuration" not in data:
+            with _translated(self, "read the server's instance information"):
+                data = self._get_json("/api/v1/instance")
+        version = str(_get(data, "version") or "")
+        name = None if "compatible" in version.lower() else self._nodeinfo_name()
+        server = identify(version, name)
+        statuses = _get(_get(data, "configuration"), "statuses")
+        most = _positive(_get(statuses, "max_characters")) or _positive(
+            _get(data, "max_toot_chars")
+        )
+        url = _positive(_get(statuses, "characters_reserved_per_url"))
+        limits = ServerLimits(
+            max_characters=most or 500,
+            characters_reserved_per_url=url or 23,
+            counting=server.counting,
+        )
+        return server, limits
+
+    def _nodeinfo_name(self) -> str | None:
+        try:
+            with _translated(self, "read nodeinfo"):
+                info = self._api.instance_nodeinfo()
+        except (RejectedError, TransientError, MastodonError):
+            return None
+        name = _get(_get(info, "software"), "name")
+        return str(name) if name else None
 
     def tag_page(self, tags: Sequence[str], min_id: str | None, limit: int = PAGE_LIMIT) -> Page:
         """Public statuses with any of ``tags`` (up to 5), newest first.
@@ -121,7 +144,11 @@ class MastodonGateway:
         statuses = []
         for item in items:
             data = _get(item, "status")
-            status = _status_or_none(data) if data else None
+            # Sharkey ignores types[] and snac2 types every post as a mention: only a mention
+            # notification with a status is one.
+            if _get(item, "type") != "mention" or not data:
+                continue
+            status = _status_or_none(data)
             if status is not None:
                 statuses.append(status)
         return Page(tuple(statuses), _newest_id(items), len(items))
@@ -317,7 +344,18 @@ def _status_from(data: Any) -> Status:
             str(_get(m, "id")) for m in _get(data, "mentions") or [] if _get(m, "id") is not None
         ),
         created_at=_time_or_none(_get(data, "created_at")),
+        tags=tuple(
+            str(_get(t, "name")).lower() for t in _get(data, "tags") or [] if _get(t, "name")
+        ),
     )
+
+
+def _positive(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
 
 
 def _time_or_none(value: Any) -> datetime | None:

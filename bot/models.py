@@ -74,6 +74,8 @@ class Status:
     """Ids of the accounts it mentions (from its ``mentions``, not its HTML)."""
     created_at: datetime | None = None
     """When it was published (on its own server), if the server said."""
+    tags: tuple[str, ...] = ()
+    """Its hashtags, lower-cased (from its ``tags``, not its HTML)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +94,15 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class ServerLimits:
-    """What the server allows in a post (from /api/v2/instance); Mastodon's stock values by default."""
+    """What the server allows in a post (from its instance information); Mastodon's stock
+    values by default. ``counting``: ``mastodon`` (a URL weighs
+    ``characters_reserved_per_url``, ``@user@domain`` weighs ``@user``, graphemes) or
+    ``strict`` (everything at full length, the largest of graphemes, code points and UTF-16
+    units), for every server that is not genuine Mastodon."""
 
     max_characters: int = 500
     characters_reserved_per_url: int = 23
+    counting: Literal["mastodon", "strict"] = "mastodon"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,8 @@ WINDOW_SECONDS = 15 * 60
 PAGED_LIMIT = 300
 """Mastodon: requests carrying min_id/max_id/since_id, per user per 15 minutes."""
 BUDGET_SHARE = 0.8
-TAGS_PER_REQUEST = 5
+TAGS_PER_REQUEST = 4
+"""Genuine Mastodon keeps the first 4 names of the path tag and ``any[]`` (``TagFeed``)."""
 PAGE_LIMIT = 40
 """Statuses asked for per timeline or notifications page (Mastodon's maximum)."""
 MAX_PAGES_PER_CYCLE = 10
@@ -78,40 +79,59 @@ def tag_groups(
     return tuple(tags[i : i + per_request] for i in range(0, len(tags), per_request))
 
 
-def requests_per_cycle(hashtags: int, mentions: bool) -> int:
-    """Paged requests one quiet cycle makes: one per 5 hashtags, plus one for mentions."""
-    return math.ceil(hashtags / TAGS_PER_REQUEST) + (1 if mentions else 0)
+def requests_per_cycle(
+    hashtags: int, mentions: bool, per_request: int = TAGS_PER_REQUEST
+) -> int:
+    """Paged requests one quiet cycle makes: one per group of hashtags (4 on Mastodon, 1
+    elsewhere), plus one for mentions."""
+    return math.ceil(hashtags / per_request) + (1 if mentions else 0)
 
 
-def sweep_requests_per_window(hashtags: int, sweep_seconds: float) -> float:
+def sweep_requests_per_window(
+    hashtags: int, sweep_seconds: float, per_request: int = TAGS_PER_REQUEST
+) -> float:
     """Paged requests the sweeps of recent history make per 15 minutes, at the least (one
     page per timeline and sweep; a busy tag needs more, up to ``SWEEP_MAX_PAGES``)."""
-    return WINDOW_SECONDS / sweep_seconds * math.ceil(hashtags / TAGS_PER_REQUEST)
+    return WINDOW_SECONDS / sweep_seconds * math.ceil(hashtags / per_request)
 
 
 def paged_requests_per_window(
-    interval: float, hashtags: int, mentions: bool, sweep_seconds: float = math.inf
+    interval: float,
+    hashtags: int,
+    mentions: bool,
+    sweep_seconds: float = math.inf,
+    per_request: int = TAGS_PER_REQUEST,
 ) -> float:
-    polls = WINDOW_SECONDS / interval * requests_per_cycle(hashtags, mentions)
-    return polls + sweep_requests_per_window(hashtags, sweep_seconds)
+    polls = WINDOW_SECONDS / interval * requests_per_cycle(hashtags, mentions, per_request)
+    return polls + sweep_requests_per_window(hashtags, sweep_seconds, per_request)
 
 
 def smallest_interval(
-    hashtags: int, mentions: bool, share: float = BUDGET_SHARE, sweep_seconds: float = math.inf
+    hashtags: int,
+    mentions: bool,
+    share: float = BUDGET_SHARE,
+    sweep_seconds: float = math.inf,
+    per_request: int = TAGS_PER_REQUEST,
 ) -> float:
     """The shortest poll interval whose paged requests stay within ``share`` of the limit."""
-    room = PAGED_LIMIT * share - sweep_requests_per_window(hashtags, sweep_seconds)
-    return WINDOW_SECONDS * requests_per_cycle(hashtags, mentions) / max(room, 1.0)
+    room = PAGED_LIMIT * share - sweep_requests_per_window(hashtags, sweep_seconds, per_request)
+    return WINDOW_SECONDS * requests_per_cycle(hashtags, mentions, per_request) / max(room, 1.0)
 
 
 def budget_warning(
-    interval: float, hashtags: int, mentions: bool, sweep_seconds: float = math.inf
+    interval: float,
+    hashtags: int,
+    mentions: bool,
+    sweep_seconds: float = math.inf,
+    per_request: int = TAGS_PER_REQUEST,
 ) -> str | None:
     """One line for the operator when the configured polling would use over 80 % of the budget."""
-    used = paged_requests_per_window(interval, hashtags, mentions, sweep_seconds)
+    used = paged_requests_per_window(interval, hashtags, mentions, sweep_seconds, per_request)
     if used <= PAGED_LIMIT * BUDGET_SHARE:
         return None
-    smallest = smallest_interval(hashtags, mentions, sweep_seconds=sweep_seconds)
+    smallest = smallest_interval(
+        hashtags, mentions, sweep_seconds=sweep_seconds, per_request=per_request
+    )
     return (
         f"BOT_POLL_INTERVAL={interval:g} with {hashtags} hashtag(s)"
         f"{' and mentions' if mentions else ''} makes {used:.0f} paged requests per 15 min"

@@ -7,6 +7,7 @@ idempotency key. A request is finished (answered, or given up with a reason) in 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Literal
@@ -16,6 +17,7 @@ import structlog
 from bot.arxiv_ids import papers_in_status
 from bot.compose import ComposedPost, compose_thread
 from bot.config import Settings
+from bot.errors import RejectedError
 from bot.intake import Identity
 from bot.models import Paper, PaperRef, PendingStatus, Post, ServerLimits
 from bot.policy import idempotency_key, mention_for, reply_visibility, thread_room
@@ -23,6 +25,16 @@ from bot.ports import MastodonPort
 from bot.store import Store
 
 log = structlog.get_logger()
+
+
+_TOO_LONG = re.compile(r"charact|chars|limit|max_length|too long", re.IGNORECASE)
+
+
+def too_long(exc: RejectedError) -> bool:
+    """Whether a refused post was refused for its length: servers say so with 400 or 422 and
+    words such as "character limit" (Mastodon, Akkoma), "exceed max chars" (GoToSocial) or
+    ``MAX_LENGTH`` (Sharkey)."""
+    return exc.status in (400, 422) and _TOO_LONG.search(str(exc)) is not None
 
 
 Outcome = Literal["answered", "stopped", "thread_cap", "out_of_posts"]

@@ -47,13 +47,22 @@ class HashtagSource:
     def __init__(self, mastodon: MastodonPort, tags: Sequence[str]) -> None:
         self._mastodon = mastodon
         self._tags = tuple(tags)
+        self._watched = frozenset(t.lower() for t in self._tags)
         self.key = "tags:" + ",".join(self._tags)
 
     def newest(self) -> str | None:
         return self._mastodon.tag_page(self._tags, None, limit=1).cursor
 
     def page(self, cursor: str, limit: int) -> Page:
-        return self._mastodon.tag_page(self._tags, cursor, limit=limit)
+        """The page, less statuses that carry none of the watched tags (from each status's
+        ``tags``), so a server that ignores or ANDs ``any[]`` cannot mislead the bot."""
+        page = self._mastodon.tag_page(self._tags, cursor, limit=limit)
+        kept = tuple(s for s in page.statuses if self._carries_a_watched_tag(s))
+        return Page(kept, page.cursor, page.size)
+
+    def _carries_a_watched_tag(self, status: Status) -> bool:
+        tags = set(status.tags) | set(status.reblog.tags if status.reblog else ())
+        return bool(tags & self._watched)
 
 
 class MentionSource:
@@ -62,14 +71,19 @@ class MentionSource:
     mentions = True
     key = MENTIONS
 
-    def __init__(self, mastodon: MastodonPort) -> None:
+    def __init__(self, mastodon: MastodonPort, own_account_id: str | None) -> None:
         self._mastodon = mastodon
+        self._own = own_account_id
 
     def newest(self) -> str | None:
         return self._mastodon.mention_page(None, limit=1).cursor
 
     def page(self, cursor: str, limit: int) -> Page:
-        return self._mastodon.mention_page(cursor, limit=limit)
+        """Mentions of the bot only: a status whose ``mentions`` do not name the bot is not
+        one (servers that type every reply or every post as a mention)."""
+        page = self._mastodon.mention_page(cursor, limit=limit)
+        kept = tuple(s for s in page.statuses if self._own is None or self._own in s.mention_ids)
+        return Page(kept, page.cursor, page.size)
 
 
 @dataclass
@@ -136,12 +150,14 @@ def read_source(
         store.record_page(source.key, first, [])
         log.info("source_started", source=source.key, cursor=first)
         return None
+    walked: set[str] = set()
     for _ in range(max_pages):
         if should_stop():
             return cursor
         page = source.page(cursor, page_limit)
-        if page.cursor is None:
-            return None
+        if page.cursor is None or page.cursor in walked or page.cursor == cursor:
+            return None  # the end, or a server that answers the same page again
+        walked.add(page.cursor)
         counts.seen += page.size
         # Pages come newest first; queue oldest first, so replies go out in that order.
         decided = decide(source.mentions, page.statuses[::-1])

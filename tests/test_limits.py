@@ -67,13 +67,15 @@ def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
 
 def test_budget_warning_names_the_smallest_interval_that_fits() -> None:
     assert budget_warning(60, 1, mentions=True) is None
-    # 10 tags -> 2 requests, plus mentions -> 3 a cycle; every 30 s that is 90 per 15 min.
+    # 10 tags -> 3 requests of up to 4, plus mentions -> 4 a cycle; every 30 s, 120 per 15 min.
     assert budget_warning(30, 10, mentions=True) is None
     warning = budget_warning(5, 10, mentions=True)
     assert warning is not None
-    assert "540 paged requests per 15 min" in warning
-    assert "the smallest interval that fits is 12 s" in warning
-    assert smallest_interval(10, mentions=True) == 11.25
+    assert "720 paged requests per 15 min" in warning
+    assert "the smallest interval that fits is 15 s" in warning
+    assert smallest_interval(10, mentions=True) == 15
+    # Elsewhere one request per tag: 11 a cycle.
+    assert smallest_interval(10, mentions=True, per_request=1) == 900 * 11 / 240
     # Sweeps every 300 s over 2 timeline groups: 3 a group per 15 minutes, at the least.
     assert paged_requests_per_window(60, 6, True, sweep_seconds=300) == 15 * 3 + 6
 
