@@ -79,9 +79,7 @@ def tag_groups(
     return tuple(tags[i : i + per_request] for i in range(0, len(tags), per_request))
 
 
-def requests_per_cycle(
-    hashtags: int, mentions: bool, per_request: int = TAGS_PER_REQUEST
-) -> int:
+def requests_per_cycle(hashtags: int, mentions: bool, per_request: int = TAGS_PER_REQUEST) -> int:
     """Paged requests one quiet cycle makes: one per group of hashtags (4 on Mastodon, 1
     elsewhere), plus one for mentions."""
     return math.ceil(hashtags / per_request) + (1 if mentions else 0)

@@ -12,7 +12,7 @@ import html
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,76 @@ _TAG = re.compile(r"(?<![\w/&])#(\w+)")
 _URL = re.compile(r"https?://\S+")
 _MENTION = re.compile(r"(?<![\w/=])@(\w[\w.-]*)(?:@[\w.-]+\w)?")
 VISIBILITIES = ("public", "unlisted", "private", "direct")
+
+
+@dataclass(frozen=True)
+class Flavour:
+    """How one server's client API differs from Mastodon's, from ``FACTS-fediverse.md`` (read
+    from each server's source): what the fake answers, not what the bot expects."""
+
+    version: str
+    nodeinfo: str
+    has_v2: bool = True
+    v1_max_toot_chars: bool = False
+    max_characters: int = 500
+    url_length: int = 23
+    counting: str = "mastodon"  # mastodon | graphemes | codepoints | utf16 | none
+    too_long: tuple[int, str] = (422, "Validation failed: Text character limit of {n} exceeded")
+    any_tags: str = "first4"  # first4 | all | ignored | and
+    notification_types: bool = True
+    """Whether ``types[]`` is honoured (Sharkey ignores it; Friendica knows only exclude_types)."""
+    idempotency: bool = True
+    link_header: bool = True
+
+
+FLAVOURS = {
+    "mastodon": Flavour("4.4.0", "mastodon"),
+    "gotosocial": Flavour(
+        "3.5.3 (compatible; GoToSocial 0.17.3)", "gotosocial", max_characters=5000,
+        url_length=25, counting="codepoints",
+        too_long=(400, "Bad Request: text with spoiler exceed max chars ({n})"),
+        any_tags="ignored", idempotency=False,
+    ),
+    "akkoma": Flavour(
+        "2.7.2 (compatible; Akkoma 3.13.2)", "akkoma", has_v2=False, v1_max_toot_chars=True,
+        max_characters=5000, counting="graphemes",
+        too_long=(422, "The status is over the character limit"), any_tags="all",
+    ),
+    "sharkey": Flavour(
+        "3.0.0 (compatible; Sharkey 2024.11.1)", "sharkey", max_characters=3000,
+        url_length=0, counting="utf16", too_long=(400, '{{"error":"MAX_LENGTH"}}'),
+        any_tags="ignored", notification_types=False, idempotency=False,
+    ),
+    "iceshrimp": Flavour(
+        "4.0.0 (compatible; Iceshrimp.NET/2024.1-beta5)", "iceshrimp", v1_max_toot_chars=True,
+        max_characters=8192, counting="utf16",
+        too_long=(422, "Text & content warning cannot exceed {n} characters in total"),
+        any_tags="and",
+    ),
+    "friendica": Flavour(
+        "2.8.0 (compatible; Friendica 2024.12)", "friendica", max_characters=200000,
+        counting="none", any_tags="ignored", notification_types=False, idempotency=False,
+    ),
+    "snac": Flavour(
+        "4.0.0", "snac", has_v2=False, v1_max_toot_chars=True, max_characters=100000,
+        url_length=32, counting="none", any_tags="ignored", idempotency=False,
+        link_header=False,
+    ),
+}  # fmt: skip
+
+
+def flavour_count(flavour: Flavour, text: str, url_length: int) -> int:
+    """A post's length as that server counts it (the content warning is added by the caller
+    in the same unit)."""
+    if flavour.counting == "mastodon":
+        return mastodon_count(text, url_length)
+    if flavour.counting == "graphemes":
+        return len(regex.findall(r"\X", text))
+    if flavour.counting == "codepoints":
+        return len(text)
+    if flavour.counting == "utf16":
+        return len(text.encode("utf-16-le")) // 2
+    return 0
 
 
 def mastodon_count(text: str, url_length: int = 23) -> int:
@@ -65,9 +135,14 @@ class FakeMastodon(LoopbackServer):
         url_length: int = 23,
         token: str = TOKEN,
         bot_username: str = "arxivbot",
+        flavour: str = "mastodon",
     ) -> None:
-        self.max_characters = max_characters
-        self.url_length = url_length
+        self.flavour_name = flavour
+        self.flavour = FLAVOURS[flavour]
+        self.max_characters = (
+            max_characters if flavour == "mastodon" else self.flavour.max_characters
+        )
+        self.url_length = url_length if flavour == "mastodon" else self.flavour.url_length
         self.token = token
         self._state_lock = threading.Lock()
         self._next_id = 113_000_000_000_000_000
@@ -81,8 +156,8 @@ class FakeMastodon(LoopbackServer):
         """(requests, window seconds): enforce Mastodon's limit on paged requests, with 429s."""
         self.throttled = 0
         self._window: tuple[float, int] = (0.0, 0)
-        self.notifications: list[tuple[int, int, bool]] = []
-        """(notification id, status id, filtered by the 4.3 notification policy)"""
+        self.notifications: list[tuple[int, int, bool, str]] = []
+        """(notification id, status id, filtered by the 4.3 notification policy, type)"""
         self.followers: set[str] = set()
         self.deleted: list[int] = []
         self.forbidden: set[int] = set()
@@ -90,6 +165,9 @@ class FakeMastodon(LoopbackServer):
         them or their context, 404 on replying to them, as Mastodon answers."""
         self.malformed: set[int] = set()
         """Statuses served broken in pages (no account), as a buggy remote object might be."""
+        self.counting_override: str | None = None
+        """A Mastodon look-alike that counts another way (``codepoints``…): the bot learns it
+        only from a refusal."""
         self.relationships_forbidden = False
         """Answer 403 on relationships (a token without read:follows on some servers)."""
         self.scopes: tuple[str, ...] = ("read", "write")
@@ -209,8 +287,14 @@ class FakeMastodon(LoopbackServer):
             record = self.statuses[status]
             record.in_reply_to_id = in_reply_to_id
             record.mentions = (self.bot["acct"], *(a["acct"] for a in also))
-            self.notifications.append((self._new_id(), status, filtered))
+            self.notifications.append((self._new_id(), status, filtered, "mention"))
         return status
+
+    def add_notification(self, kind: str, status_id: int) -> None:
+        """Another notification: ``favourite``, ``reblog``, or a reply typed ``mention`` that
+        does not mention the bot (Sharkey, Iceshrimp)."""
+        with self._state_lock:
+            self.notifications.append((self._new_id(), status_id, False, kind))
 
     def posted(self) -> list[StatusRecord]:
         """Statuses created through the API (the bot's posts), oldest first."""
@@ -259,8 +343,16 @@ class FakeMastodon(LoopbackServer):
             if "read" not in self.scopes:
                 return Response.json({"error": "This action is outside the authorized scopes"}, 403)
             return Response.json({**self.bot, "source": {"privacy": "public"}})
-        if path == "/api/v2/instance":
+        if path == "/api/v2/instance" and self.flavour.has_v2:
             return Response.json(self._instance())
+        if path == "/api/v1/instance":
+            return Response.json(self._instance_v1())
+        if path == "/.well-known/nodeinfo":
+            href = f"{self.url}/nodeinfo/2.0"
+            schema = "http://nodeinfo.diaspora.software/ns/schema/2.0"
+            return Response.json({"links": [{"rel": schema, "href": href}]})
+        if path == "/nodeinfo/2.0":
+            return Response.json({"version": "2.0", "software": {"name": self.flavour.nodeinfo}})
         if path.startswith("/api/v1/timelines/tag/"):
             return self._tag_timeline(request, path.removeprefix("/api/v1/timelines/tag/"))
         if path == "/api/v1/statuses" and request.method == "POST":
@@ -309,10 +401,13 @@ class FakeMastodon(LoopbackServer):
         limit = min(int(q.get("limit", ["15"])[0]), 80)
         with_filtered = q.get("include_filtered", ["false"])[0] == "true"
         with self._state_lock:
+            types = set(q.get("types[]", [])) if self.flavour.notification_types else set()
             visible = [
-                (nid, sid)
-                for nid, sid, filtered in self.notifications
-                if (with_filtered or not filtered) and sid in self.statuses
+                (nid, sid, kind)
+                for nid, sid, filtered, kind in self.notifications
+                if (with_filtered or not filtered)
+                and sid in self.statuses
+                and (not types or kind in types)
             ]
             if "min_id" in q:
                 page = list(reversed([n for n in visible if n[0] > int(q["min_id"][0])][:limit]))
@@ -321,12 +416,12 @@ class FakeMastodon(LoopbackServer):
             body = [
                 {
                     "id": str(nid),
-                    "type": "mention",
+                    "type": kind,
                     "created_at": "2026-11-26T00:00:00.000Z",
                     "account": self.statuses[sid].account,
                     "status": self._status_json(self.statuses[sid]),
                 }
-                for nid, sid in page
+                for nid, sid, kind in page
             ]
         return Response.json(body)
 
@@ -360,11 +455,23 @@ class FakeMastodon(LoopbackServer):
                 }
             )
 
+    def _instance_v1(self) -> dict[str, Any]:
+        v1: dict[str, Any] = {
+            "uri": "fake.example",
+            "title": "Fake",
+            "version": self.flavour.version,
+            "configuration": {"statuses": {"max_characters": self.max_characters}},
+        }
+        if self.flavour.v1_max_toot_chars:
+            v1["max_toot_chars"] = self.max_characters
+            del v1["configuration"]
+        return v1
+
     def _instance(self) -> dict[str, Any]:
         return {
             "domain": "fake.example",
             "title": "Fake",
-            "version": "4.4.0",
+            "version": self.flavour.version,
             "configuration": {
                 "statuses": {
                     "max_characters": self.max_characters,
@@ -415,14 +522,25 @@ class FakeMastodon(LoopbackServer):
 
     def _tag_timeline(self, request: Request, tag: str) -> Response:
         q = request.query
-        wanted = {tag.lower(), *(t.lower() for t in q.get("any[]", []))}
+        names = [tag.lower(), *(t.lower() for t in q.get("any[]", []))]
+        mode = self.flavour.any_tags
+        if mode == "first4":  # Mastodon's TagFeed: LIMIT_PER_MODE = 4, the path tag first
+            names = list(dict.fromkeys(names))[:4]
+        elif mode in ("ignored",):
+            names = names[:1]
+
+        def carries(record: StatusRecord) -> bool:
+            if mode == "and":
+                return all(n in record.tags for n in names)
+            return bool(set(names) & set(record.tags))
+
         limit = min(int(q.get("limit", ["20"])[0]), 40)
         with self._state_lock:
             matching = sorted(
                 (
                     s
                     for s in self.statuses.values()
-                    if s.visibility == "public" and s.reblog_of is None and wanted & set(s.tags)
+                    if s.visibility == "public" and s.reblog_of is None and carries(s)
                 ),
                 key=lambda s: s.id,
             )
@@ -438,7 +556,7 @@ class FakeMastodon(LoopbackServer):
                 page = newest_first[:limit]
             body = [self._status_json(s) for s in page]
         headers = {}
-        if page:
+        if page and self.flavour.link_header:
             base = f"{self.url}{request.path}"
             headers["Link"] = (
                 f'<{base}?max_id={page[-1].id}>; rel="next", <{base}?min_id={page[0].id}>; rel="prev"'
@@ -452,15 +570,18 @@ class FakeMastodon(LoopbackServer):
         if visibility not in VISIBILITIES:
             return Response.json({"error": "Validation failed: Visibility is invalid"}, 422)
         spoiler = form.get("spoiler_text", [""])[0]
-        length = mastodon_count(text, self.url_length) + len(regex.findall(r"\X", spoiler))
-        if length > self.max_characters:
-            return Response.json(
-                {
-                    "error": f"Validation failed: Text character limit of {self.max_characters} exceeded"
-                },
-                422,
-            )
-        key = request.headers.get("idempotency-key")
+        flavour = self.flavour
+        counting = "mastodon" if self.counting_override is None else self.counting_override
+        counted = replace(flavour, counting=counting) if flavour.counting == "mastodon" else flavour
+        length = flavour_count(counted, text, self.url_length) + flavour_count(
+            replace(counted, counting="graphemes") if counted.counting == "mastodon" else counted,
+            spoiler,
+            self.url_length,
+        )
+        if counted.counting != "none" and length > self.max_characters:
+            status, message = flavour.too_long
+            return Response.json({"error": message.format(n=self.max_characters)}, status)
+        key = request.headers.get("idempotency-key") if flavour.idempotency else None
         with self._state_lock:
             if key is not None and (self.token, key) in self.keys:
                 return Response.json(self._status_json(self.statuses[self.keys[(self.token, key)]]))

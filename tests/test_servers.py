@@ -1,0 +1,215 @@
+"""Every server that speaks the Mastodon client API: the whole cycle against each flavour of
+the fake (version string, instance endpoints, counting and its refusal, ``any[]``,
+notification types, idempotency, Link headers), and the pure identification table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.app import built
+from bot.config import Settings
+from bot.servers import identify
+from tests.conftest import SettingsFactory, hashtag, link, mention, post_html
+from tests.fakes.mastodon import FLAVOURS, FakeMastodon, flavour_count
+
+TAGS = "arxiv,ml,physics,math,astro"
+
+
+@pytest.fixture(params=sorted(FLAVOURS))
+def server(request: pytest.FixtureRequest) -> Iterator[FakeMastodon]:
+    fake = FakeMastodon(flavour=request.param)
+    yield fake
+    fake.close()
+
+
+def settings_for(make_settings: SettingsFactory, server: FakeMastodon, **extra: str) -> Settings:
+    return make_settings(**{"MASTODON_BASE_URL": server.url, "BOT_HASHTAGS": TAGS, **extra})
+
+
+def cycle(settings: Settings) -> None:
+    with built(settings, sweep_on_start=False) as bot:
+        bot.cycle.run_cycle()
+
+
+@pytest.mark.parametrize(
+    ("version", "nodeinfo", "software", "number"),
+    [
+        ("4.3.2", None, "mastodon", "4.3.2"),
+        ("4.5.0-alpha.1+glitch", "mastodon", "mastodon", "4.5.0-alpha.1+glitch"),
+        ("3.5.3 (compatible; GoToSocial 0.17.3)", None, "gotosocial", "0.17.3"),
+        ("2.7.2 (compatible; Akkoma 3.13.2)", None, "akkoma", "3.13.2"),
+        ("2.7.2 (compatible; Pleroma 2.6.0)", None, "pleroma", "2.6.0"),
+        ("4.0.0 (compatible; Iceshrimp.NET/2024.1-beta5)", None, "iceshrimp", "2024.1-beta5"),
+        ("3.0.0 (compatible; Sharkey 2024.11.1)", None, "sharkey", "2024.11.1"),
+        ("2.8.0 (compatible; Friendica 2024.12)", None, "friendica", "2024.12"),
+        ("4.0.0", "snac", "snac", "4.0.0"),
+        ("", None, "unknown", ""),
+        ("banana", None, "unknown", "banana"),
+    ],
+)
+def test_the_software_is_told_from_the_version_and_nodeinfo(
+    version: str, nodeinfo: str | None, software: str, number: str
+) -> None:
+    server = identify(version, nodeinfo)
+    assert (server.software, server.version) == (software, number)
+    assert server.tags_per_request == (4 if software == "mastodon" else 1)
+    assert server.counting == ("mastodon" if software == "mastodon" else "strict")
+
+
+def test_every_watched_tag_is_read_and_each_post_answered_once(
+    server: FakeMastodon, make_settings: SettingsFactory
+) -> None:
+    settings = settings_for(make_settings, server)
+    cycle(settings)
+    author = server.add_account("alice", domain="uni.example")
+    by_tag = {
+        tag: server.add_status(
+            author,
+            post_html(link(f"https://arxiv.org/abs/{arxiv_id}"), hashtag(tag)),
+            tags=(tag,),
+        )
+        for tag, arxiv_id in zip(
+            TAGS.split(","),
+            ("1706.03762", "hep-th/9711200", "2504.18412", "2101.00042", "1903.01234"),
+            strict=True,
+        )
+    }
+    both = server.add_status(  # under two watched tags: answered once
+        author,
+        post_html(link("https://arxiv.org/abs/2104.12255"), hashtag("arxiv"), hashtag("astro")),
+        tags=("arxiv", "astro"),
+    )
+    cycle(settings)
+    cycle(settings)
+    answered = sorted(r.in_reply_to_id or 0 for r in server.posted())
+    assert answered == sorted([*by_tag.values(), both]), server.flavour_name
+    requests = [r for r in server.requests if r.path.startswith("/api/v1/timelines/tag/")]
+    any_sent = any("any[]" in r.query for r in requests)
+    assert any_sent == (server.flavour_name == "mastodon"), "any[] only where it works"
+
+
+def test_replies_fit_as_each_server_counts(
+    server: FakeMastodon, make_settings: SettingsFactory
+) -> None:
+    server.max_characters = 300
+    settings = settings_for(make_settings, server)
+    cycle(settings)
+    author = server.add_account("averyveryverylongusername", domain="a-long-domain.example")
+    status = server.add_status(
+        author,
+        post_html(link("https://arxiv.org/abs/2101.00042"), hashtag("arxiv")),
+        tags=("arxiv",),
+        spoiler_text="long paper ✨",
+    )
+    cycle(settings)
+    [reply] = server.replies_to(status)
+    counted = server.flavour if server.flavour.counting != "none" else FLAVOURS["gotosocial"]
+    assert flavour_count(counted, reply.text, server.url_length) <= 300 - 12
+
+
+def test_a_post_refused_as_too_long_is_composed_again_strictly(
+    mastodon: FakeMastodon, make_settings: SettingsFactory
+) -> None:
+    """A Mastodon look-alike that counts URLs and handles in full: the bot learns from the
+    refusal, composes again under the strictest count, and remembers."""
+    mastodon.max_characters = 300
+    mastodon.counting_override = "codepoints"
+    settings = make_settings()
+    cycle(settings)
+    author = mastodon.add_account(
+        "averyveryverylongusername", domain="a-rather-long-domain-name-for-a-server.example"
+    )
+    first = mastodon.add_status(
+        author, post_html(link("https://arxiv.org/abs/1706.03762"), hashtag("arxiv")),
+        tags=("arxiv",),
+    )  # fmt: skip
+    cycle(settings)
+    [reply] = mastodon.replies_to(first)
+    assert len(reply.text) <= 300
+    refused = [r for r in mastodon.requests if r.method == "POST"]
+    assert len(refused) == 2, "refused once, then posted"
+    second = mastodon.add_status(
+        author, post_html(link("https://arxiv.org/abs/hep-th/9711200"), hashtag("arxiv")),
+        tags=("arxiv",),
+    )  # fmt: skip
+    cycle(settings)  # a restart: still strict
+    assert len(mastodon.replies_to(second)) == 1
+    assert len([r for r in mastodon.requests if r.method == "POST"]) == 3
+
+
+def test_only_mentions_of_the_bot_are_requests(
+    server: FakeMastodon, make_settings: SettingsFactory
+) -> None:
+    settings = settings_for(make_settings, server, BOT_HASHTAGS="arxiv")
+    cycle(settings)
+    alice = server.add_account("alice")
+    asked = server.add_mention(alice, link("https://arxiv.org/abs/1706.03762"))
+    cycle(settings)
+    [answer] = server.replies_to(asked)
+    # A reply to the bot's answer that does not mention it, typed "mention" (Sharkey,
+    # Iceshrimp), and a favourite: neither is a request.
+    bob = server.add_account("bob")
+    reply = server.add_status(
+        bob,
+        post_html("great", link("https://arxiv.org/abs/hep-th/9711200"), mention("alice")),
+        in_reply_to_id=answer.id,
+    )
+    server.add_notification("mention", reply)
+    server.add_notification("favourite", answer.id)
+    cycle(settings)
+    assert server.replies_to(reply) == []
+    assert len(server.posted()) == 1
+
+
+def test_a_retried_post_never_doubles_even_where_keys_are_ignored(
+    server: FakeMastodon, make_settings: SettingsFactory
+) -> None:
+    settings = settings_for(make_settings, server, BOT_HASHTAGS="arxiv", MASTODON_TIMEOUT="0.5")
+    cycle(settings)
+    status = server.add_status(
+        server.add_account("carol"),
+        post_html(link("https://arxiv.org/abs/1706.03762"), hashtag("arxiv")),
+        tags=("arxiv",),
+    )
+    server.fail("POST", "/api/v1/statuses", None, delay_after=1.5)  # stored, answer lost
+    cycle(settings)
+    cycle(settings)
+    assert len(server.replies_to(status)) == 1
+
+
+def test_paging_ends_without_link_headers_and_reads_everything(
+    make_settings: SettingsFactory,
+) -> None:
+    snac = FakeMastodon(flavour="snac")
+    try:
+        settings = make_settings(MASTODON_BASE_URL=snac.url, BOT_HASHTAGS="arxiv")
+        cycle(settings)
+        posts = [
+            snac.add_status(
+                snac.add_account(f"reader{i}"),
+                post_html(f"p{i}", link("https://arxiv.org/abs/1706.03762"), hashtag("arxiv")),
+                tags=("arxiv",),
+            )
+            for i in range(45)
+        ]
+        cycle(settings)
+        assert sorted(r.in_reply_to_id or 0 for r in snac.posted()) == posts
+    finally:
+        snac.close()
+
+
+def test_check_names_the_server_and_what_it_adapts(
+    make_settings: SettingsFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.__main__ import _check
+
+    akkoma = FakeMastodon(flavour="akkoma")
+    try:
+        assert _check(make_settings(MASTODON_BASE_URL=akkoma.url)) == 0
+    finally:
+        akkoma.close()
+    out = capsys.readouterr().out
+    assert "akkoma 3.13.2, posts up to 5000 characters, URLs and handles count in full" in out
+    assert "adapted: one timeline request per hashtag" in out
