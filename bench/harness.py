@@ -51,6 +51,7 @@ def bot_env(mastodon: FakeMastodon, arxiv: FakeArxiv, data: Path, **extra: str) 
         "BOT_RATE_PER_ACCOUNT": "1000",
         "ARXIV_API_URL": arxiv.api_url,
         "ARXIV_DELAY_SECONDS": "0",
+        "BOT_POST_GAP_SECONDS": "0",
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "WARNING",
         **extra,

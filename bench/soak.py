@@ -92,6 +92,7 @@ def main() -> None:
         "BOT_RATE_PER_ACCOUNT": "1000",
         "BOT_BACKLOG_PER_ACCOUNT": "1000",
         "BOT_POSTS_PER_3H": "100000",
+        "BOT_POST_GAP_SECONDS": "0",
         "BOT_SWEEP_SECONDS": "3",
         "ARXIV_API_URL": arxiv.api_url,
         "ARXIV_DELAY_SECONDS": str(args.arxiv_delay),

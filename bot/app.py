@@ -127,6 +127,7 @@ def built(
     monotonic: Callable[[], float] = time.monotonic,
     sweep_on_start: bool = True,
     metrics: Metrics | None = None,
+    wait: Callable[[float], object] | None = None,
 ) -> Iterator[Bot]:
     """Everything the running bot needs, built from settings in one place, and closed after.
 
@@ -147,6 +148,7 @@ def built(
         should_stop=stop.is_set,
         sweep_on_start=sweep_on_start,
         metrics=metrics,
+        wait=wait or stop.wait,
     )
     bot = Bot(cycle, librarian, mastodon)
     try:

@@ -119,6 +119,7 @@ class Settings(ReplySettings):
     bot_rate_per_account: int = Field(default=10, ge=1, le=1000)
     bot_backlog_per_account: int = Field(default=20, ge=0, le=10000)
     bot_posts_per_3h: int = Field(default=300, ge=2, le=100000)
+    bot_post_gap_seconds: float = Field(default=3.0, ge=0, le=600)
     bot_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # Off unless a port is set; then every interface, as a container must for a scraper.
     bot_metrics_host: str = "0.0.0.0"  # noqa: S104 -- counts only, no secrets; off by default

@@ -81,6 +81,7 @@ class Cycle:
         should_stop: Callable[[], bool] = lambda: False,
         sweep_on_start: bool = True,
         metrics: Metrics | None = None,
+        wait: Callable[[float], object] = time.sleep,
     ) -> None:
         self._store = store
         self._mastodon = mastodon
@@ -104,6 +105,7 @@ class Cycle:
         self._pruned_at: float | None = None
         self._sweep_on_start = sweep_on_start
         self._metrics = metrics
+        self._wait = wait
         self._swept_at: float | None = None
         self._rooms: tuple[Intake, Poster, list[Source]] | None = None
 
@@ -145,7 +147,14 @@ class Cycle:
             sources.append(MentionSource(self._mastodon, me.account_id))
         intake = Intake(self._store, self._mastodon, self._settings, me, self._now)
         poster = Poster(
-            self._store, self._mastodon, self._settings, me, self._now, self._should_stop
+            self._store,
+            self._mastodon,
+            self._settings,
+            me,
+            self._now,
+            self._should_stop,
+            monotonic=self._monotonic,
+            wait=self._wait,
         )
         self._rooms = (intake, poster, sources)
 

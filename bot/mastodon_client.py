@@ -47,6 +47,17 @@ class MastodonGateway:
             user_agent=USER_AGENT,
         )
         self.base_url = base_url
+        self._retry_after: float | None = None
+        # Mastodon.py reads only X-RateLimit-* headers; GoToSocial says when to come back
+        # with Retry-After on a 429 or 503. Heard here, from every response.
+        self._api.session.hooks["response"].append(self._note_retry_after)
+
+    def _note_retry_after(self, response: Any, *_: Any, **__: Any) -> None:
+        value = response.headers.get("Retry-After")
+        try:
+            self._retry_after = float(value) if value is not None else None
+        except ValueError:
+            self._retry_after = None  # an HTTP date: rare here, and the backoff copes
 
     def close(self) -> None:
         self._api.session.close()
@@ -62,6 +73,8 @@ class MastodonGateway:
         )
 
     def _retry_in(self) -> float | None:
+        if self._retry_after is not None:
+            return self._retry_after
         reset = self._api.ratelimit_reset
         return max(float(reset) - time.time(), 0.0) if reset is not None else None
 
@@ -243,6 +256,10 @@ def _translated(
             f"rate limited when trying to {action}", retry_in if retry_in else None
         ) from exc
     except MastodonServerError as exc:
+        if _status(exc) == 503 and gateway._retry_after:
+            raise RateLimitedError(
+                f"server busy when trying to {action}: 503", gateway._retry_after, status=503
+            ) from exc
         raise TransientError(
             f"server error when trying to {action}: {_status(exc)}", _status(exc)
         ) from exc

@@ -8,6 +8,7 @@ idempotency key. A request is finished (answered, or given up with a reason) in 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Literal
@@ -51,8 +52,14 @@ class Poster:
         me: Identity,
         now: Callable[[], datetime],
         should_stop: Callable[[], bool],
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        wait: Callable[[float], object] = time.sleep,
     ) -> None:
         self._store = store
+        self._monotonic = monotonic
+        self._wait = wait
+        self._last_post_at: float | None = None
         self._mastodon = mastodon
         self._settings = settings
         self._me = me
@@ -172,8 +179,20 @@ class Poster:
                 text=post.text,
             )
             return f"dry-run:{key}:{position}"
+        self._pace()
         self._store.record_intent(key, position, parent, post.idempotency_key)
+        self._last_post_at = self._monotonic()
         return self._mastodon.post(post)
+
+    def _pace(self) -> None:
+        """Where the server sends no rate-limit headers (Akkoma, Iceshrimp, Friendica…), keep
+        ``BOT_POST_GAP_SECONDS`` between posts: their limits are unannounced and short."""
+        gap = self._settings.bot_post_gap_seconds
+        if gap <= 0 or self._last_post_at is None or self._mastodon.rate_limit() is not None:
+            return
+        left = self._last_post_at + gap - self._monotonic()
+        if left > 0:
+            self._wait(left)  # the stop event's wait: SIGTERM ends it at once
 
     def _thread_facts(self, item: PendingStatus) -> tuple[int, dict[str, str]]:
         """Room left for the bot in this conversation, and papers it already summarised there."""

@@ -65,6 +65,7 @@ def bot_env(tmp_path: Path, mastodon: FakeMastodon, arxiv_server: FakeArxiv) -> 
         "ARXIV_API_URL": arxiv_server.api_url,
         "ARXIV_DELAY_SECONDS": "0",
         "BOT_RETRY_BASE_SECONDS": "0",
+        "BOT_POST_GAP_SECONDS": "0",
         "ARXIV_TIMEOUT": "5",
         "MASTODON_TIMEOUT": "5",
         "LOG_FORMAT": "json",

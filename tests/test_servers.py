@@ -5,13 +5,15 @@ notification types, idempotency, Link headers), and the pure identification tabl
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from bot.app import built
 from bot.config import Settings
 from bot.servers import identify
-from tests.conftest import SettingsFactory, hashtag, link, mention, post_html
+from tests.conftest import Clock, SettingsFactory, hashtag, link, mention, post_html
+from tests.fakes.http import Response
 from tests.fakes.mastodon import FLAVOURS, FakeMastodon, flavour_count
 
 TAGS = "arxiv,ml,physics,math,astro"
@@ -213,3 +215,60 @@ def test_check_names_the_server_and_what_it_adapts(
     out = capsys.readouterr().out
     assert "akkoma 3.13.2, posts up to 5000 characters, URLs and handles count in full" in out
     assert "adapted: one timeline request per hashtag" in out
+
+
+def test_writes_are_paced_where_no_rate_limits_are_announced(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    waits: list[float] = []
+    for flavour, headers in (("akkoma", None), ("mastodon", (300, 299, 300.0))):
+        server = FakeMastodon(flavour=flavour)
+        server.rate_limit = headers
+        try:
+            settings = make_settings(
+                MASTODON_BASE_URL=server.url,
+                BOT_HASHTAGS="arxiv",
+                BOT_POST_GAP_SECONDS="5",
+                BOT_DATA_DIR=str(tmp_path / flavour),
+            )
+            cycle(settings)
+            server.add_status(
+                server.add_account("erin"),
+                post_html(
+                    link("https://arxiv.org/abs/1706.03762"),
+                    link("https://arxiv.org/abs/hep-th/9711200"),
+                    hashtag("arxiv"),
+                ),
+                tags=("arxiv",),
+            )
+            with built(settings, sweep_on_start=False, wait=waits.append) as bot:
+                bot.cycle.run_cycle()
+            assert len(server.posted()) == 2
+        finally:
+            server.close()
+        if flavour == "akkoma":
+            [waited] = waits
+            assert 4 < waited <= 5
+    assert len(waits) == 1, "none where the server announces its limits"
+
+
+def test_a_busy_servers_retry_after_is_honoured(make_settings: SettingsFactory) -> None:
+    clock = Clock()
+    gts = FakeMastodon(flavour="gotosocial")
+    try:
+        settings = make_settings(MASTODON_BASE_URL=gts.url, BOT_HASHTAGS="arxiv")
+        with built(settings, now=clock.wall, monotonic=clock) as bot:
+            bot.cycle.run_cycle()
+            busy = Response.json({"error": "busy"}, 503, {"Retry-After": "120"})
+            gts.fail("GET", "/api/v1/timelines/tag/", busy)
+            bot.cycle.run_cycle()
+            before = gts.count("GET", "/api/v1/timelines/tag/")
+            for _ in range(11):  # 110 s of 10-second cycles: still told to wait
+                clock.now += 10
+                bot.cycle.run_cycle()
+            assert gts.count("GET", "/api/v1/timelines/tag/") == before
+            clock.now += 15
+            bot.cycle.run_cycle()
+            assert gts.count("GET", "/api/v1/timelines/tag/") > before
+    finally:
+        gts.close()
