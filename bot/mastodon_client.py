@@ -123,7 +123,7 @@ class MastodonGateway:
         return str(name) if name else None
 
     def tag_page(self, tags: Sequence[str], min_id: str | None, limit: int = PAGE_LIMIT) -> Page:
-        """Public statuses with any of ``tags`` (up to 5), newest first.
+        """Public statuses with any of ``tags`` (up to 4, Mastodon only), newest first.
 
         With ``min_id``, the ``limit`` statuses right after it; without, the newest ones.
         """

@@ -123,6 +123,17 @@ def plain_anchor(url: str) -> str:
     return f'<a href="{html.escape(url)}" rel="nofollow noopener">{html.escape(url)}</a>'
 
 
+def akkoma_anchor(url: str) -> str:
+    """Akkoma: no ``<p>``, ``rel="ugc"``, the full URL as the text."""
+    return f'<a href="{html.escape(url)}" rel="ugc">{html.escape(url)}</a>'
+
+
+def schemeless_anchor(url: str) -> str:
+    """Sharkey and Iceshrimp: the scheme stripped from the link's text."""
+    shown = re.sub("^https?://", "", url, flags=re.IGNORECASE)
+    return f'<a href="{html.escape(url)}">{html.escape(shown)}</a>'
+
+
 CARRIERS: dict[str, Callable[[str], list[PaperRef]]] = {
     "plain text": lambda url: papers_in_text(f"New paper: {url} (via a friend)", TODAY),
     "text without a scheme": lambda url: papers_in_text(
@@ -132,6 +143,10 @@ CARRIERS: dict[str, Callable[[str], list[PaperRef]]] = {
     "preview text": lambda url: refs_in_argument(f"look at {url} today"),
     "Mastodon anchor": lambda url: papers_in_status(post_html("Read", link(url)), TODAY),
     "plain anchor": lambda url: papers_in_status(post_html("Read", plain_anchor(url)), TODAY),
+    "Akkoma anchor": lambda url: papers_in_status(f"Read {akkoma_anchor(url)}<br>", TODAY),
+    "scheme-less anchor": lambda url: papers_in_status(
+        post_html("Read", schemeless_anchor(url)), TODAY
+    ),
     "link card": lambda url: papers_in_status(post_html("Read this"), TODAY, card_url=url),
 }
 
