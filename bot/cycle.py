@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -26,13 +25,10 @@ from bot.health import LAST_CYCLE
 from bot.health import MAX_AGE as HEALTH_MAX_AGE
 from bot.intake import Identity, Intake
 from bot.metrics import Metrics
-from bot.models import CycleReport, PendingStatus, ServerLimits
+from bot.models import CycleReport, PendingStatus
 from bot.pacing import (
-    POST_WINDOW_SECONDS,
-    SWEEP_MAX_PAGES,
     Backoff,
     budget_warning,
-    posts_left,
     stretched_gap,
     tag_groups,
 )
@@ -42,27 +38,18 @@ from bot.policy import over_rate
 from bot.ports import MastodonPort
 from bot.posting import Poster, too_long
 from bot.records import UnreadableRecord, resume_from_json, resume_to_json
-from bot.servers import Server
+from bot.server_watch import ServerWatch
 from bot.sources import (
     HashtagSource,
     MentionSource,
     ReadCounts,
     Source,
-    SweepSource,
     read_source,
 )
 from bot.store import Store
+from bot.sweeps import Sweeps
 
-LIMITS_REFRESH_SECONDS = 6 * 3600
-LIMITS_RETRY_SECONDS = 300
 PRUNE_EVERY_SECONDS = 24 * 3600
-LAST_SWEEP = "last_sweep_at"
-CHECKPOINT_EVERY_SECONDS = 600
-"""How often a timeline's cursor is noted, for sweeps to begin from."""
-STRICT_COUNTING = "strict_counting"
-"""Meta key: "1" once the server refused a post counted Mastodon's way."""
-POSTS_SHORT = "post_budget_short"
-"""Meta key: "1" while the queue needs more posts than the 3-hour window allows."""
 POLL_RESUME = "poll_resume_at"
 """Meta key: when polling may resume after it was stretched to save the request budget."""
 log = structlog.get_logger()
@@ -97,16 +84,12 @@ class Cycle:
             monotonic,
             now,
         )
-        # Until the server says otherwise: the safe side (strict counting, a request per tag).
-        self._limits = ServerLimits(counting="strict")
-        self._server = Server("unknown")
-        self._limits_read_at: float | None = None
+        self._watch = ServerWatch(mastodon, store, monotonic)
         self._next_poll_at = self._stored_poll_resume()
         self._pruned_at: float | None = None
-        self._sweep_on_start = sweep_on_start
+        self._sweeps = Sweeps(store, settings, now, on_start=sweep_on_start)
         self._metrics = metrics
         self._wait = wait
-        self._swept_at: float | None = None
         self._rooms: tuple[Intake, Poster, list[Source]] | None = None
 
     def start(self) -> None:
@@ -130,8 +113,8 @@ class Cycle:
                     account=account.acct,
                     hint="tick 'This is an automated account' in the profile",
                 )
-        self._refresh_limits()
-        per_request = self._server.tags_per_request
+        self._watch.refresh()
+        per_request = self._watch.server.tags_per_request
         groups = tag_groups(self._settings.bot_hashtags, per_request)
         warning = budget_warning(
             self._settings.bot_poll_interval,
@@ -158,46 +141,6 @@ class Cycle:
         )
         self._rooms = (intake, poster, sources)
 
-    def _refresh_limits(self) -> None:
-        try:
-            server, limits = self._mastodon.server()
-        except (TransientError, RejectedError) as exc:
-            log.warning(
-                "server_limits_unavailable",
-                error=exc,
-                using=self._limits.max_characters,
-                counting=self._limits.counting,
-            )
-            # Try again in a few minutes, not every cycle.
-            self._limits_read_at = self._monotonic() - LIMITS_REFRESH_SECONDS + LIMITS_RETRY_SECONDS
-            return
-        self._limits_read_at = self._monotonic()
-        if self._store.meta(STRICT_COUNTING) == "1":  # it refused a post we counted its way
-            limits = replace(limits, counting="strict")
-        if server != self._server:
-            log.info(
-                "server_identified",
-                software=server.software,
-                version=server.version,
-                adapted=server.adaptations(),
-            )
-        self._server, self._limits = server, limits
-        log.info(
-            "server_limits",
-            max_characters=limits.max_characters,
-            characters_reserved_per_url=limits.characters_reserved_per_url,
-            counting=limits.counting,
-        )
-
-    def _count_strictly(self) -> bool:
-        """The server refused a post as too long: count its way no longer, for good."""
-        if self._limits.counting == "strict":
-            return False
-        self._limits = replace(self._limits, counting="strict")
-        self._store.set_meta(STRICT_COUNTING, "1")
-        log.warning("counting_strictly", server=str(self._server))
-        return True
-
     def run_cycle(self) -> CycleReport:
         """Read the sources when due, then work through the queue. AuthError propagates."""
         started = time.perf_counter()
@@ -215,8 +158,7 @@ class Cycle:
                     self._mastodon_failed(exc, "start_failed", report)
                     report.errors.append(f"start:{type(exc).__name__}")
                     return report
-            if self._limits_read_at is None or now - self._limits_read_at > LIMITS_REFRESH_SECONDS:
-                self._refresh_limits()
+            self._watch.refresh_if_due()
             if now >= self._next_poll_at:
                 self._read_all(report, now)
             self._drain(report)
@@ -251,7 +193,7 @@ class Cycle:
         assert self._rooms is not None
         intake, _, sources = self._rooms
         counts = ReadCounts()
-        sweeping = self._sweep_due(now)
+        sweeping = self._sweeps.due(now)
         try:
             for source in sources:
                 if self._should_stop():
@@ -259,9 +201,11 @@ class Cycle:
                 try:
                     read_source(source, self._store, intake.decide, self._should_stop, counts)
                     if isinstance(source, HashtagSource):
-                        self._checkpoint(source)
+                        self._sweeps.note(source)
                         if sweeping:
-                            self._sweep(source, intake, report)
+                            swept = self._sweeps.sweep(source, intake.decide, self._should_stop)
+                            report.swept += swept.seen
+                            report.queued += swept.queued
                 except TransientError as exc:
                     report.errors.append(f"poll:{type(exc).__name__}")
                     self._mastodon_failed(exc, "poll_failed", report, source=source.key)
@@ -277,8 +221,7 @@ class Cycle:
             for _ in range(counts.backlog_full):
                 report.drop("backlog_full")
         if sweeping:
-            self._swept_at = now
-            self._store.set_meta(LAST_SWEEP, self._now().isoformat())
+            self._sweeps.done(now)
         self._pause.succeeded()
         interval = self._settings.bot_poll_interval
         gap = stretched_gap(self._mastodon.rate_limit(), len(sources), interval)
@@ -293,55 +236,6 @@ class Cycle:
             if stretched:
                 log.info("polling_restored", interval=interval)
         self._store_poll_resume()
-
-    def _sweep_due(self, now: float) -> bool:
-        """At the start of a running bot, then every ``BOT_SWEEP_SECONDS`` (for ``run --once``
-        from cron, by the time of the last sweep kept in the state file)."""
-        every = self._settings.bot_sweep_seconds
-        if self._swept_at is not None:
-            return now - self._swept_at >= every
-        if self._sweep_on_start:
-            return True
-        last = self._store.meta(LAST_SWEEP)
-        return last is None or (self._now() - datetime.fromisoformat(last)).total_seconds() >= every
-
-    def _checkpoint(self, source: HashtagSource) -> None:
-        cursor = self._store.cursor(source.key)
-        if cursor is not None:
-            self._store.checkpoint(source.key, cursor, self._now(), CHECKPOINT_EVERY_SECONDS)
-
-    def _sweep(self, source: HashtagSource, intake: Intake, report: CycleReport) -> None:
-        """Read the last ``BOT_LOOKBACK_HOURS`` of the timeline again, for late arrivals.
-
-        A sweep reads at most ``SWEEP_MAX_PAGES``; where a busy timeline holds more, the next
-        sweep carries on from there, and a new pass begins once one reached the newest post.
-        """
-        not_before = self._now() - timedelta(hours=self._settings.bot_lookback_hours)
-        progress_key = f"sweep_progress:{source.key}"
-        start = self._store.meta(progress_key) or self._store.sweep_start(source.key, not_before)
-        if start is None:
-            return
-        counts = ReadCounts()
-        stopped_at: str | None = None
-        try:
-            stopped_at = read_source(
-                SweepSource(source, not_before),
-                self._store,
-                intake.decide,
-                self._should_stop,
-                counts,
-                start=start,
-                max_pages=SWEEP_MAX_PAGES,
-            )
-            if stopped_at is None:
-                self._store.delete_meta(progress_key)
-            else:
-                self._store.set_meta(progress_key, stopped_at)
-        finally:
-            report.swept += counts.seen
-            report.queued += counts.queued
-            if counts.queued:
-                log.info("late_posts_found", source=source.key, queued=counts.queued)
 
     def _stored_poll_resume(self) -> float:
         """When polling may resume after a stretch, as a previous run left it."""
@@ -378,7 +272,7 @@ class Cycle:
             report.errors.append(f"arxiv:{type(found.error).__name__}")
             report.api_error("arxiv", found.error)
         papers, refused = found.papers, found.refused
-        self._plan_posts(poster, queue)
+        poster.plan(len(queue))
         posted_before = poster.posts_sent
         try:
             for item in queue:
@@ -400,12 +294,16 @@ class Cycle:
                         poster.delete(item)
                         continue
                     try:
-                        outcome = poster.answer(item, present, self._limits, self._papers.tldrs)
+                        outcome = poster.answer(
+                            item, present, self._watch.limits, self._papers.tldrs
+                        )
                     except RejectedError as exc:
-                        if not (too_long(exc) and self._count_strictly()):
+                        if not (too_long(exc) and self._watch.count_strictly()):
                             raise
                         # Composed again under the strictest count, and tried once more.
-                        outcome = poster.answer(item, present, self._limits, self._papers.tldrs)
+                        outcome = poster.answer(
+                            item, present, self._watch.limits, self._papers.tldrs
+                        )
                 except RejectedError as exc:
                     poster.give_up(item, f"rejected_{exc.status}", error=exc)
                     report.drop(f"rejected_{exc.status}")
@@ -424,27 +322,6 @@ class Cycle:
                     return
         finally:
             report.posts += poster.posts_sent - posted_before
-
-    def _plan_posts(self, poster: Poster, queue: list[PendingStatus]) -> None:
-        """Spend no more than the 3-hour post budget allows; say so once when the queue is
-        more than it allows, and once when it allows again."""
-        since = self._now() - timedelta(seconds=POST_WINDOW_SECONDS)
-        per_window = self._settings.bot_posts_per_3h
-        poster.posts_left = posts_left(self._store.posts_since(since), per_window)
-        short = len(queue) > poster.posts_left
-        was_short = self._store.meta(POSTS_SHORT) == "1"
-        if short and not was_short:
-            log.warning(
-                "post_budget",
-                queued=len(queue),
-                posts_left=poster.posts_left,
-                per_3h=per_window,
-                action="pacing: the rest wait for the window",
-            )
-        elif was_short and not short:
-            log.info("post_budget_restored", posts_left=poster.posts_left)
-        if short != was_short:
-            self._store.set_meta(POSTS_SHORT, "1" if short else "0")
 
     def _held_by_cap(self, item: PendingStatus) -> bool:
         """A paper request waits while its account has had its answers for the hour."""

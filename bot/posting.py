@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 import structlog
@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.errors import RejectedError
 from bot.intake import Identity
 from bot.models import Paper, PaperRef, PendingStatus, Post, ServerLimits
+from bot.pacing import POST_WINDOW_SECONDS, posts_left
 from bot.policy import idempotency_key, mention_for, reply_visibility, thread_room
 from bot.ports import MastodonPort
 from bot.store import Store
@@ -28,6 +29,8 @@ from bot.store import Store
 log = structlog.get_logger()
 
 
+POSTS_SHORT = "post_budget_short"
+"""Meta key: "1" while the queue needs more posts than the 3-hour window allows."""
 _TOO_LONG = re.compile(r"charact|chars|limit|max_length|too long", re.IGNORECASE)
 
 
@@ -69,6 +72,27 @@ class Poster:
         """Posts sent (or, on a dry run, logged) since this poster was made."""
         self.posts_left: int | None = None
         """Posts it may still make now (the cycle sets it from the 3-hour budget)."""
+
+    def plan(self, queued: int) -> None:
+        """Spend no more than the 3-hour post budget allows; say so once when the queue needs
+        more than it allows, and once when it allows again."""
+        since = self._now() - timedelta(seconds=POST_WINDOW_SECONDS)
+        per_window = self._settings.bot_posts_per_3h
+        self.posts_left = posts_left(self._store.posts_since(since), per_window)
+        short = queued > self.posts_left
+        was_short = self._store.meta(POSTS_SHORT) == "1"
+        if short and not was_short:
+            log.warning(
+                "post_budget",
+                queued=queued,
+                posts_left=self.posts_left,
+                per_3h=per_window,
+                action="pacing: the rest wait for the window",
+            )
+        elif was_short and not short:
+            log.info("post_budget_restored", posts_left=self.posts_left)
+        if short != was_short:
+            self._store.set_meta(POSTS_SHORT, "1" if short else "0")
 
     def give_up(self, item: PendingStatus, reason: str, error: Exception | None = None) -> None:
         self._store.finish(item, reason)
