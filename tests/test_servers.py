@@ -272,3 +272,29 @@ def test_a_busy_servers_retry_after_is_honoured(make_settings: SettingsFactory) 
             assert gts.count("GET", "/api/v1/timelines/tag/") > before
     finally:
         gts.close()
+
+
+def test_paging_ends_when_a_server_ignores_the_cursor(make_settings: SettingsFactory) -> None:
+    """Akkoma before 3.18.1 ignored paging on tag timelines: the same newest page, always."""
+    akkoma = FakeMastodon(flavour="akkoma")
+    try:
+        settings = make_settings(MASTODON_BASE_URL=akkoma.url, BOT_HASHTAGS="arxiv")
+        cycle(settings)
+        akkoma.ignores_min_id = True
+        posts = [
+            akkoma.add_status(
+                akkoma.add_account(f"reader{i}"),
+                post_html(f"p{i}", link("https://arxiv.org/abs/1706.03762"), hashtag("arxiv")),
+                tags=("arxiv",),
+            )
+            for i in range(45)
+        ]
+        before = akkoma.count("GET", "/api/v1/timelines/tag/")
+        cycle(settings)
+        cycle(settings)
+        reads = akkoma.count("GET", "/api/v1/timelines/tag/") - before
+    finally:
+        akkoma.close()
+    assert reads <= 4, "a repeated page ends the walk instead of looping to the page cap"
+    answered = {r.in_reply_to_id for r in akkoma.posted()}
+    assert answered == set(posts[-40:]), "the newest page is answered, once"

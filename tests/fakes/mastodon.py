@@ -165,6 +165,8 @@ class FakeMastodon(LoopbackServer):
         them or their context, 404 on replying to them, as Mastodon answers."""
         self.malformed: set[int] = set()
         """Statuses served broken in pages (no account), as a buggy remote object might be."""
+        self.ignores_min_id = False
+        """Answer the tag timeline as if no cursor were given (Akkoma before 3.18.1)."""
         self.counting_override: str | None = None
         """A Mastodon look-alike that counts another way (``codepoints``…): the bot learns it
         only from a refusal."""
@@ -544,7 +546,7 @@ class FakeMastodon(LoopbackServer):
                 ),
                 key=lambda s: s.id,
             )
-            if "min_id" in q:
+            if "min_id" in q and not self.ignores_min_id:
                 after = [s for s in matching if s.id > int(q["min_id"][0])]
                 page = list(reversed(after[:limit]))
             else:
