@@ -212,3 +212,16 @@ def paper_post(
     author = account or mastodon.add_account("alice", domain="science.example")
     body = post_html("New paper:", link(url), *(hashtag(t) for t in tags or ("arxiv",)))
     return mastodon.add_status(author, body, tags=tags or ("arxiv",))
+
+
+def posts_by_many(mastodon: FakeMastodon, count: int) -> list[int]:
+    """``count`` posts under #arxiv linking a paper, each by another account (so no hourly
+    cap holds any back), oldest first."""
+    return [
+        mastodon.add_status(
+            mastodon.add_account(f"reader{i}"),
+            post_html(f"Post {i}", link("https://arxiv.org/abs/1706.03762"), hashtag("arxiv")),
+            tags=("arxiv",),
+        )
+        for i in range(count)
+    ]

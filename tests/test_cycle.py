@@ -11,7 +11,15 @@ import requests
 from bot.app import built
 from bot.metrics import Metrics
 from bot.pacing import PAGE_LIMIT
-from tests.conftest import SettingsFactory, hashtag, link, paper_post, post_html, run_cycle
+from tests.conftest import (
+    SettingsFactory,
+    hashtag,
+    link,
+    paper_post,
+    post_html,
+    posts_by_many,
+    run_cycle,
+)
 from tests.fakes.arxiv import RATE_EXCEEDED, FakeArxiv
 from tests.fakes.http import Response
 from tests.fakes.mastodon import FakeMastodon, mastodon_count
@@ -149,14 +157,7 @@ def test_pages_forward_without_gaps_when_many_arrive(
     settings = make_settings()
     run_cycle(settings)
     first = len(mastodon.requests)
-    statuses = [
-        mastodon.add_status(
-            mastodon.add_account(f"person{i}"),
-            post_html(f"Post {i}", link("https://arxiv.org/abs/1706.03762"), hashtag("arxiv")),
-            tags=("arxiv",),
-        )
-        for i in range(45)
-    ]
+    statuses = posts_by_many(mastodon, 45)
     report = run_cycle(settings)
     assert report.seen == 45
     assert report.replied == 45

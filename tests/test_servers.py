@@ -12,7 +12,15 @@ import pytest
 from bot.app import built
 from bot.config import Settings
 from bot.servers import identify
-from tests.conftest import Clock, SettingsFactory, hashtag, link, mention, post_html
+from tests.conftest import (
+    Clock,
+    SettingsFactory,
+    hashtag,
+    link,
+    mention,
+    post_html,
+    posts_by_many,
+)
 from tests.fakes.http import Response
 from tests.fakes.mastodon import FLAVOURS, FakeMastodon, flavour_count
 
@@ -188,14 +196,7 @@ def test_paging_ends_without_link_headers_and_reads_everything(
     try:
         settings = make_settings(MASTODON_BASE_URL=snac.url, BOT_HASHTAGS="arxiv")
         cycle(settings)
-        posts = [
-            snac.add_status(
-                snac.add_account(f"reader{i}"),
-                post_html(f"p{i}", link("https://arxiv.org/abs/1706.03762"), hashtag("arxiv")),
-                tags=("arxiv",),
-            )
-            for i in range(45)
-        ]
+        posts = posts_by_many(snac, 45)
         cycle(settings)
         assert sorted(r.in_reply_to_id or 0 for r in snac.posted()) == posts
     finally:
@@ -281,14 +282,7 @@ def test_paging_ends_when_a_server_ignores_the_cursor(make_settings: SettingsFac
         settings = make_settings(MASTODON_BASE_URL=akkoma.url, BOT_HASHTAGS="arxiv")
         cycle(settings)
         akkoma.ignores_min_id = True
-        posts = [
-            akkoma.add_status(
-                akkoma.add_account(f"reader{i}"),
-                post_html(f"p{i}", link("https://arxiv.org/abs/1706.03762"), hashtag("arxiv")),
-                tags=("arxiv",),
-            )
-            for i in range(45)
-        ]
+        posts = posts_by_many(akkoma, 45)
         before = akkoma.count("GET", "/api/v1/timelines/tag/")
         cycle(settings)
         cycle(settings)
