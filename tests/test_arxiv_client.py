@@ -93,13 +93,13 @@ def test_a_slow_answer_times_out(server: FakeArxiv) -> None:
 
 
 def test_requests_keep_the_minimum_gap_across_calls(server: FakeArxiv) -> None:
-    client = gateway(server, delay=0.3)
+    client = gateway(server, delay=0.15)
     for arxiv_id in ("1706.03762", "hep-th/9711200", "2504.18412"):
         client.fetch([arxiv_id])
     times = [r.at for r in server.requests]
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(gaps) == 2
-    assert min(gaps) >= 0.29
+    assert min(gaps) >= 0.15, "arrivals, not just sends, are kept apart (the gate's margin)"
 
 
 def test_the_gate_waits_only_as_long_as_needed() -> None:

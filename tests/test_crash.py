@@ -98,12 +98,12 @@ def test_killed_mid_cycle_then_restarted_answers_exactly_once(
 def test_a_reply_whose_answer_was_lost_is_found_in_the_thread_after_the_key_expired(
     mastodon: FakeMastodon, make_settings: Callable[..., Settings]
 ) -> None:
-    settings = make_settings(MASTODON_TIMEOUT="0.5")
+    settings = make_settings(MASTODON_TIMEOUT="0.3")
     with built(settings) as bot:
         bot.cycle.start()
         bot.cycle.run_cycle()
         status = two_paper_post(mastodon)
-        mastodon.fail("POST", "/api/v1/statuses", None, delay_after=1.5)
+        mastodon.fail("POST", "/api/v1/statuses", None, delay_after=0.8)
         first = bot.cycle.run_cycle()
         assert first.posts == 0
         assert len(mastodon.posted()) == 1, "the server did store it"

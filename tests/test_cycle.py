@@ -214,7 +214,7 @@ def test_a_post_whose_answer_was_lost_is_not_duplicated(
 ) -> None:
     """The server stored the reply but the bot never heard back: the retry carries the same
     idempotency key, so the server answers with the first reply instead of a second one."""
-    settings = make_settings(MASTODON_TIMEOUT="0.5")
+    settings = make_settings(MASTODON_TIMEOUT="0.3")
     run_cycle(settings)
     status = paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
     mastodon.fail("POST", "/api/v1/statuses", None, delay=1.5)
