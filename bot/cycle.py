@@ -154,14 +154,14 @@ class Cycle:
             if self._rooms is None:
                 try:
                     self.start()
-                except TransientError as exc:
+                except TransientError as exc:  # Mastodon down at start: the next cycle retries
                     self._mastodon_failed(exc, "start_failed", report)
                     report.errors.append(f"start:{type(exc).__name__}")
-                    return report
-            self._watch.refresh_if_due()
-            if now >= self._next_poll_at:
-                self._read_all(report, now)
-            self._drain(report)
+            if self._rooms is not None:
+                self._watch.refresh_if_due()
+                if now >= self._next_poll_at:
+                    self._read_all(report, now)
+                self._drain(report)
         did_something = report.seen or report.posts or report.dropped or report.errors
         (log.info if did_something else log.debug)(
             "cycle",

@@ -269,6 +269,17 @@ def test_run_once_from_cron_honours_a_429_and_stays_healthy_while_waiting(
     assert cli("healthcheck", env=bot_env).stdout.startswith("healthy: ")
 
 
+def test_healthcheck_stays_green_while_mastodon_is_down_at_start(
+    mastodon: FakeMastodon, bot_env: dict[str, str], cli: Cli
+) -> None:
+    mastodon.fail(
+        "GET", "/api/v1/accounts/verify_credentials", Response.json({"error": "down"}, 503), times=5
+    )
+    assert cli("run", "--once", env=bot_env).returncode == 1, "the cycle failed"
+    healthy = cli("healthcheck", env=bot_env)
+    assert healthy.returncode == 0, "the loop itself is fine: " + healthy.stdout
+
+
 def test_healthcheck_turns_red_when_the_loop_is_late_by_its_own_settings(
     bot_env: dict[str, str], cli: Cli, make_settings: Callable[..., Settings]
 ) -> None:
