@@ -49,6 +49,8 @@ def bot_env(mastodon: FakeMastodon, arxiv: FakeArxiv, data: Path, **extra: str) 
         "BOT_HASHTAGS": "arxiv",
         "BOT_DATA_DIR": str(data),
         "BOT_RATE_PER_ACCOUNT": "1000",
+        "BOT_POSTS_PER_3H": "100000",
+        "BOT_BACKLOG_PER_ACCOUNT": "10000",
         "ARXIV_API_URL": arxiv.api_url,
         "ARXIV_DELAY_SECONDS": "0",
         "BOT_POST_GAP_SECONDS": "0",
