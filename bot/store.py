@@ -212,7 +212,7 @@ class Store:
                 else:
                     db.execute("DELETE FROM stopped WHERE account_id=?", (account_id,))
             for item in new:
-                if self._known(item.key):
+                if self.decided(item.key):
                     continue
                 db.execute(
                     "INSERT INTO pending (status_id, request, asker_id, kind, first_seen, seq)"
@@ -282,16 +282,6 @@ class Store:
                 (source,),
             ).fetchone()
         return None if row is None else str(row[0])
-
-    def _known(self, status_id: str) -> bool:
-        return (
-            self._db.execute(
-                "SELECT 1 FROM pending WHERE status_id=? UNION ALL "
-                "SELECT 1 FROM answered WHERE status_id=?",
-                (status_id, status_id),
-            ).fetchone()
-            is not None
-        )
 
     def is_answered(self, status_id: str) -> bool:
         row = self._db.execute("SELECT 1 FROM answered WHERE status_id=?", (status_id,))
