@@ -11,6 +11,8 @@ import pytest
 
 from bot.app import built
 from bot.config import Settings
+from bot.errors import RejectedError
+from bot.posting import too_long
 from bot.servers import identify
 from tests.conftest import (
     Clock,
@@ -304,3 +306,17 @@ def test_paging_ends_when_a_server_ignores_the_cursor(make_settings: SettingsFac
     assert reads <= 4, "a repeated page ends the walk instead of looping to the page cap"
     answered = {r.in_reply_to_id for r in akkoma.posted()}
     assert answered == set(posts[-40:]), "the newest page is answered, once"
+
+
+@pytest.mark.parametrize(
+    "flavour", sorted(name for name, f in FLAVOURS.items() if f.counting != "none")
+)
+def test_each_servers_too_long_refusal_is_recognised(flavour: str) -> None:
+    status, message = FLAVOURS[flavour].too_long
+    refusal = RejectedError(
+        f"HTTP {status} when trying to post a reply: {message.format(n=500)}", status
+    )
+    assert too_long(refusal)
+    assert not too_long(
+        RejectedError("HTTP 422 when trying to post a reply: Visibility is invalid", 422)
+    )

@@ -62,7 +62,7 @@ FLAVOURS = {
     ),
     "sharkey": Flavour(
         "3.0.0 (compatible; Sharkey 2024.11.1)", "sharkey", max_characters=3000,
-        url_length=0, counting="utf16", too_long=(400, '{{"error":"MAX_LENGTH"}}'),
+        url_length=0, counting="utf16", too_long=(400, "MAX_LENGTH"),
         any_tags="ignored", notification_types=False, idempotency=False,
     ),
     "iceshrimp": Flavour(
