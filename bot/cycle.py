@@ -33,7 +33,7 @@ from bot.pacing import (
     tag_groups,
 )
 from bot.papers import Papers
-from bot.pauses import Pause
+from bot.pauses import Pause, monotonic_deadline, wall_time
 from bot.policy import over_rate
 from bot.ports import MastodonPort
 from bot.posting import Poster, too_long
@@ -231,27 +231,22 @@ class Cycle:
             self._next_poll_at = now + gap - interval / 2
             if not stretched:
                 log.warning("polling_stretched", gap_seconds=round(gap, 1), interval=interval)
+        elif stretched:
+            self._next_poll_at = float("-inf")  # the scheduler's interval is the pace again
+            log.info("polling_restored", interval=interval)
         else:
-            self._next_poll_at = float("-inf")  # the scheduler's interval is the pace
-            if stretched:
-                log.info("polling_restored", interval=interval)
-        self._store_poll_resume()
+            return  # nothing changed: nothing to keep
+        at = wall_time(self._next_poll_at, self._monotonic, self._now)
+        self._store.set_meta(POLL_RESUME, resume_to_json(at))
 
     def _stored_poll_resume(self) -> float:
         """When polling may resume after a stretch, as a previous run left it."""
         stored = self._store.meta(POLL_RESUME)
-        if stored is None:
-            return float("-inf")
         try:
-            left = (resume_from_json(stored) - self._now()).total_seconds()
+            at = resume_from_json(stored) if stored is not None else None
         except UnreadableRecord:
-            return float("-inf")
-        return self._monotonic() + left if left > 0 else float("-inf")
-
-    def _store_poll_resume(self) -> None:
-        left = self._next_poll_at - self._monotonic()
-        at = self._now() + timedelta(seconds=max(left, 0.0))
-        self._store.set_meta(POLL_RESUME, resume_to_json(at))
+            at = None
+        return float("-inf") if at is None else monotonic_deadline(at, self._monotonic, self._now)
 
     def _mastodon_failed(
         self, exc: TransientError, event: str, report: CycleReport, **facts: object

@@ -184,31 +184,36 @@ class Intake:
     # --- mentions --------------------------------------------------------------------------
 
     def _mentions(self, statuses: Sequence[Status]) -> Decided:
-        parents = self._parents(statuses)
+        # What each mention names and asks, read once from its HTML.
+        asked = {
+            m.id: (self.refs(m), command_in(status_text(m.content), self._me.username))
+            for m in statuses
+        }
+        parents = self._parents(statuses, asked)
         rates = _PageRates(self._store, self._now())
         decided = Decided()
         for mention in statuses:
             notice: list[PendingStatus] = []
-            item = self._mention(mention, decided.stops, rates, parents, notice, decided.skipped)
+            item = self._mention(
+                mention, asked[mention.id], decided.stops, rates, parents, notice, decided.skipped
+            )
             decided.requests.extend(notice)
             if item is not None:
                 decided.requests.append(item)
         return decided
 
-    def _decision(
-        self, mention: Status, stopped: bool
-    ) -> tuple[MentionDecision, list[PaperRef], Command | None]:
-        refs = self.refs(mention)
-        command = command_in(status_text(mention.content), self._me.username)
-        decision = mention_decision(mention, self._me.account_id, refs, command, stopped=stopped)
-        return decision, refs, command
-
-    def _parents(self, mentions: Sequence[Status]) -> dict[str, Status | str]:
+    def _parents(
+        self, mentions: Sequence[Status], asked: dict[str, tuple[list[PaperRef], Command | None]]
+    ) -> dict[str, Status | str]:
         """The posts that mentions without papers of their own reply to, read before deciding;
         for one the bot may not read, why (``unreadable_403``, ``unreadable_404``, …)."""
         parents: dict[str, Status | str] = {}
         for mention in mentions:
-            decision, _, _ = self._decision(mention, self._store.is_stopped(mention.account.id))
+            refs, command = asked[mention.id]
+            stopped = self._store.is_stopped(mention.account.id)
+            decision = mention_decision(
+                mention, self._me.account_id, refs, command, stopped=stopped
+            )
             parent_id = mention.in_reply_to_id
             if decision.action != "answer_parent" or not parent_id or parent_id in parents:
                 continue
@@ -223,6 +228,7 @@ class Intake:
     def _mention(
         self,
         mention: Status,
+        asked: tuple[list[PaperRef], Command | None],
         stops: dict[str, bool],
         rates: _PageRates,
         parents: dict[str, Status | str],
@@ -235,7 +241,8 @@ class Intake:
         (added to ``notice``, to go out at once)."""
         asker = mention.account.id
         stopped = stops.get(asker, self._store.is_stopped(asker))
-        decision, refs, command = self._decision(mention, stopped)
+        refs, command = asked
+        decision = mention_decision(mention, self._me.account_id, refs, command, stopped=stopped)
         facts = {"status_id": mention.id, "command": command}
         if decision.action == "ignore":
             log.info("mention_skipped", reason=decision.reason, **facts)

@@ -21,6 +21,23 @@ from bot.store import Store
 log = structlog.get_logger()
 
 
+def wall_time(
+    deadline: float, monotonic: Callable[[], float], now: Callable[[], datetime]
+) -> datetime:
+    """A monotonic deadline as a wall-clock time, to keep in the state file (never in the past
+    of ``now``: a deadline gone by is kept as "now")."""
+    return now() + timedelta(seconds=max(deadline - monotonic(), 0.0))
+
+
+def monotonic_deadline(
+    until: datetime, monotonic: Callable[[], float], now: Callable[[], datetime]
+) -> float:
+    """A kept wall-clock time as a deadline on this process's monotonic clock; ``-inf`` when it
+    has passed."""
+    left = (until - now()).total_seconds()
+    return monotonic() + left if left > 0 else float("-inf")
+
+
 class Pause:
     def __init__(
         self,
@@ -48,12 +65,10 @@ class Pause:
             log.warning("pause_forgotten", service=self.service, reason=str(exc))
             return
         self._backoff.failures = failures
-        left = (until - self._now()).total_seconds()
-        self._backoff.next_at = self._monotonic() + left if left > 0 else float("-inf")
+        self._backoff.next_at = monotonic_deadline(until, self._monotonic, self._now)
 
     def _save(self) -> None:
-        left = self._backoff.next_at - self._monotonic()
-        until = self._now() + timedelta(seconds=max(left, 0.0))
+        until = wall_time(self._backoff.next_at, self._monotonic, self._now)
         self._store.set_meta(self._key, pause_to_json(self._backoff.failures, until))
 
     @property

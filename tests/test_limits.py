@@ -131,6 +131,10 @@ def test_low_remaining_budget_stretches_polling_so_no_429_is_provoked(
     # minutes, not 24.
     assert 2 <= polls <= 4
     assert any(e["event"] == "polling_stretched" for e in captured_logs)
+    with engine_with_clock(make_settings(BOT_POLL_INTERVAL="5"), clock) as engine:  # restart
+        stretched_until_now = tag_requests(mastodon)
+        engine.run_cycle()
+        assert tag_requests(mastodon) == stretched_until_now, "the stretch outlives a restart"
 
 
 def test_a_429_is_honoured_until_its_reset_across_restarts_and_logged_once(
