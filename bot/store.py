@@ -15,6 +15,7 @@ from pathlib import Path
 
 import structlog
 
+from bot import schema
 from bot.errors import StateError
 from bot.models import Paper, PendingStatus
 from bot.records import (
@@ -25,73 +26,7 @@ from bot.records import (
     request_to_json,
 )
 
-_SET_ASIDE = (
-    "CREATE TABLE IF NOT EXISTS set_aside ("
-    " status_id TEXT PRIMARY KEY, request TEXT NOT NULL, reason TEXT NOT NULL,"
-    " set_aside_at TEXT NOT NULL)"
-)
-_MISSES = (
-    "CREATE TABLE IF NOT EXISTS misses ("
-    " arxiv_id TEXT PRIMARY KEY, first_at TEXT NOT NULL, count INTEGER NOT NULL,"
-    " next_at TEXT NOT NULL)"
-)
-_CHECKPOINTS = (
-    "CREATE TABLE IF NOT EXISTS checkpoints ("
-    " source TEXT NOT NULL, cursor TEXT NOT NULL, recorded_at TEXT NOT NULL,"
-    " PRIMARY KEY (source, recorded_at))"
-)
-_SKIPPED = (
-    "CREATE TABLE IF NOT EXISTS skipped ("
-    " status_id TEXT PRIMARY KEY, reason TEXT NOT NULL, skipped_at TEXT NOT NULL)"
-)
-SCHEMA_VERSION = 4
-MIGRATIONS: Mapping[int, Sequence[str]] = {
-    2: [_SET_ASIDE],
-    3: [_MISSES],
-    4: [_CHECKPOINTS, _SKIPPED],
-}
-"""Statements that bring a database from version ``n - 1`` to ``n``, run in one transaction."""
 log = structlog.get_logger()
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS cursors (
-    source TEXT PRIMARY KEY, cursor TEXT NOT NULL, updated_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS pending (
-    status_id TEXT PRIMARY KEY, request TEXT NOT NULL, asker_id TEXT NOT NULL,
-    kind TEXT NOT NULL, first_seen TEXT NOT NULL, seq INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS answered (
-    status_id TEXT PRIMARY KEY, outcome TEXT NOT NULL, paper_ids TEXT NOT NULL,
-    asker_id TEXT NOT NULL DEFAULT '', subject_author_id TEXT, kind TEXT NOT NULL DEFAULT '',
-    answered_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS stopped (account_id TEXT PRIMARY KEY, stopped_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS notices (
-    account_id TEXT NOT NULL, kind TEXT NOT NULL, sent_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS replies (
-    status_id TEXT NOT NULL, position INTEGER NOT NULL, reply_id TEXT NOT NULL,
-    paper_id TEXT NOT NULL, posted_at TEXT NOT NULL, PRIMARY KEY (status_id, position));
-CREATE TABLE IF NOT EXISTS intents (
-    status_id TEXT NOT NULL, position INTEGER NOT NULL, parent_id TEXT NOT NULL,
-    idempotency_key TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (status_id, position));
-CREATE TABLE IF NOT EXISTS papers (
-    arxiv_id TEXT PRIMARY KEY, paper TEXT NOT NULL, fetched_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tldrs (
-    arxiv_id TEXT NOT NULL, version INTEGER NOT NULL, model TEXT NOT NULL, tldr TEXT,
-    verdict TEXT NOT NULL, made_at TEXT NOT NULL, PRIMARY KEY (arxiv_id, version, model));
-CREATE TABLE IF NOT EXISTS set_aside (
-    status_id TEXT PRIMARY KEY, request TEXT NOT NULL, reason TEXT NOT NULL,
-    set_aside_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS misses (
-    arxiv_id TEXT PRIMARY KEY, first_at TEXT NOT NULL, count INTEGER NOT NULL,
-    next_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS checkpoints (
-    source TEXT NOT NULL, cursor TEXT NOT NULL, recorded_at TEXT NOT NULL,
-    PRIMARY KEY (source, recorded_at));
-CREATE TABLE IF NOT EXISTS skipped (
-    status_id TEXT PRIMARY KEY, reason TEXT NOT NULL, skipped_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS notices_by_account ON notices (account_id, kind, sent_at);
-CREATE INDEX IF NOT EXISTS answered_by_asker ON answered (asker_id, answered_at);
-CREATE INDEX IF NOT EXISTS replies_by_reply ON replies (reply_id);
-"""
 
 
 def _now() -> str:
@@ -110,7 +45,7 @@ class Store:
         path: Path,
         busy_timeout: float = 5.0,
         *,
-        target: int = SCHEMA_VERSION,
+        target: int = schema.VERSION,
         migrations: Mapping[int, Sequence[str]] | None = None,
     ) -> Store:
         try:
@@ -146,10 +81,10 @@ class Store:
         self._db.execute("COMMIT")
 
     def _migrate(
-        self, target: int = SCHEMA_VERSION, migrations: Mapping[int, Sequence[str]] | None = None
+        self, target: int = schema.VERSION, migrations: Mapping[int, Sequence[str]] | None = None
     ) -> None:
         """Create a new database at ``target``, or bring an older one up to it, atomically."""
-        steps = MIGRATIONS if migrations is None else migrations
+        steps = {**schema.MIGRATIONS, **(migrations or {})}
         with self._transaction() as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -161,14 +96,13 @@ class Store:
                     f"the state database has schema {version}, newer than this bot's "
                     f"{target}: upgrade the bot or use another BOT_DATA_DIR"
                 )
-            if version is None:  # a new database: the current schema at once
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-            else:
-                for step in range(version + 1, target + 1):
-                    for statement in steps.get(step, ()):
-                        db.execute(statement)
+            if version is None:  # a new database: the first schema, then every step
+                for statement in schema.first_statements():
+                    db.execute(statement)
+                version = 1
+            for step in range(version + 1, target + 1):
+                for statement in steps.get(step, ()):
+                    db.execute(statement)
             db.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(target),),

@@ -14,7 +14,9 @@ import pytest
 from bot.errors import StateError
 from bot.models import Account, Paper, PaperRef, PendingStatus, Status
 from bot.records import REQUEST_VERSION
-from bot.store import SCHEMA_VERSION, Store
+from bot.schema import VERSION as SCHEMA_VERSION
+from bot.schema import first_statements
+from bot.store import Store
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -166,10 +168,10 @@ V1_PAPER = (
 
 def schema_1_database(path: Path) -> None:
     """A state file as schema 1 left it, holding one queued request and one cached paper."""
-    Store.open(path).close()
     with sqlite3.connect(path) as db:
-        db.execute("DROP TABLE set_aside")
-        db.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+        for statement in first_statements():
+            db.execute(statement)
+        db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '1')")
         db.execute(
             "INSERT INTO pending (status_id, request, asker_id, kind, first_seen, seq)"
             " VALUES ('150', ?, '5', 'hashtag', ?, 1)",
@@ -192,6 +194,8 @@ def test_records_of_schema_1_are_read_after_the_upgrade(tmp_path: Path) -> None:
     [paper] = store.cached_papers(["1706.03762"]).values()
     assert (paper.version, paper.title, paper.published.year) == (7, "Attention", 2017)
     assert store.set_aside() == []
+    assert store.missed(["1706.03762"]) == set(), "the tables of later versions exist"
+    assert store.sweep_start("tags:a", NOW) is None
 
 
 def test_a_request_that_no_longer_parses_is_set_aside_once(
