@@ -104,6 +104,7 @@ def test_a_server_without_rate_limit_headers_is_polled_as_configured(
     mastodon: FakeMastodon, make_settings: Callable[..., Settings]
 ) -> None:
     clock = Clock()
+    mastodon.rate_limit = None  # a server that sends no X-RateLimit headers
     settings = make_settings(BOT_POLL_INTERVAL="60", BOT_SWEEP_SECONDS="86400")
     with engine_with_clock(settings, clock) as engine:
         before = tag_requests(mastodon)
@@ -174,25 +175,29 @@ def test_a_429_is_honoured_until_its_reset_across_restarts_and_logged_once(
 
 
 def test_a_429_without_a_reset_time_backs_off_exponentially(
-    mastodon: FakeMastodon, make_settings: Callable[..., Settings]
+    make_settings: Callable[..., Settings],
 ) -> None:
+    """Akkoma throttles with a bare 429 ``{"error": "Throttled"}`` and sends no rate-limit
+    headers at all (FACTS-fediverse): nothing says when to come back."""
+    mastodon = FakeMastodon(flavour="akkoma")
     clock = Clock()
-    settings = make_settings(BOT_RETRY_BASE_SECONDS="10", BOT_RETRY_MAX_SECONDS="40")
-    with engine_with_clock(settings, clock) as engine:
-        engine.run_cycle()
-        mastodon.fail(
-            "GET",
-            "/api/v1/timelines/tag/",
-            Response.json({"error": "Too many requests"}, 429),
-            times=3,
-        )
-        attempts = []
-        for _ in range(40):
-            before = tag_requests(mastodon)
+    settings = make_settings(
+        MASTODON_BASE_URL=mastodon.url, BOT_RETRY_BASE_SECONDS="10", BOT_RETRY_MAX_SECONDS="40"
+    )
+    attempts = []
+    try:
+        with engine_with_clock(settings, clock) as engine:
             engine.run_cycle()
-            if tag_requests(mastodon) > before:
-                attempts.append(clock.now)
-            clock.now += 5
+            throttled = Response.json({"error": "Throttled"}, 429)
+            mastodon.fail("GET", "/api/v1/timelines/tag/", throttled, times=3)
+            for _ in range(40):
+                before = tag_requests(mastodon)
+                engine.run_cycle()
+                if tag_requests(mastodon) > before:
+                    attempts.append(clock.now)
+                clock.now += 5
+    finally:
+        mastodon.close()
     gaps = [b - a for a, b in itertools.pairwise(attempts)]
     assert 5 <= gaps[0] <= 10, gaps
     assert 10 <= gaps[1] <= 25, gaps

@@ -320,3 +320,19 @@ def test_each_servers_too_long_refusal_is_recognised(flavour: str) -> None:
     assert not too_long(
         RejectedError("HTTP 422 when trying to post a reply: Visibility is invalid", 422)
     )
+
+
+def test_a_dry_run_without_a_token_is_told_when_the_server_hides_hashtags(
+    make_settings: SettingsFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.__main__ import _check
+
+    gts = FakeMastodon(flavour="gotosocial")
+    try:
+        settings = make_settings(
+            MASTODON_BASE_URL=gts.url, MASTODON_ACCESS_TOKEN="", BOT_DRY_RUN="true"
+        )
+        assert _check(settings) == 1
+    finally:
+        gts.close()
+    assert "timeline #arxiv: FAILED" in capsys.readouterr().out

@@ -45,6 +45,15 @@ class Flavour:
     """Whether ``types[]`` is honoured (Sharkey ignores it; Friendica knows only exclude_types)."""
     idempotency: bool = True
     link_header: bool = True
+    rate_limit_headers: bool = True
+    """Whether it sends X-RateLimit-* (Mastodon, GoToSocial); Akkoma, Pleroma, Iceshrimp and
+    Friendica send none."""
+    warning_counted: bool = True
+    """Whether the content warning counts towards the limit (Sharkey limits it separately)."""
+    tag_timeline_needs_token: bool = False
+    """GoToSocial and Iceshrimp answer the hashtag timeline only to a logged-in client."""
+    one_notification_without_limit: bool = False
+    """snac2 answers a single notification when ``limit`` is omitted."""
 
 
 FLAVOURS = {
@@ -53,32 +62,41 @@ FLAVOURS = {
         "3.5.3 (compatible; GoToSocial 0.17.3)", "gotosocial", max_characters=5000,
         url_length=25, counting="codepoints",
         too_long=(400, "Bad Request: text with spoiler exceed max chars ({n})"),
-        any_tags="ignored", idempotency=False,
+        any_tags="ignored", idempotency=False, tag_timeline_needs_token=True,
     ),
     "akkoma": Flavour(
         "2.7.2 (compatible; Akkoma 3.13.2)", "akkoma", has_v2=False, v1_max_toot_chars=True,
         max_characters=5000, counting="graphemes",
         too_long=(422, "The status is over the character limit"), any_tags="all",
+        rate_limit_headers=False,
+    ),
+    "pleroma": Flavour(
+        "2.7.2 (compatible; Pleroma 2.6.0)", "pleroma", v1_max_toot_chars=True,
+        max_characters=5000, url_length=0, counting="graphemes",
+        too_long=(422, "The status is over the character limit"), any_tags="all",
+        rate_limit_headers=False,
     ),
     "sharkey": Flavour(
         "3.0.0 (compatible; Sharkey 2024.11.1)", "sharkey", max_characters=3000,
         url_length=0, counting="utf16", too_long=(400, "MAX_LENGTH"),
         any_tags="ignored", notification_types=False, idempotency=False,
+        rate_limit_headers=False, warning_counted=False,
     ),
     "iceshrimp": Flavour(
         "4.0.0 (compatible; Iceshrimp.NET/2024.1-beta5)", "iceshrimp", v1_max_toot_chars=True,
         max_characters=8192, counting="utf16",
         too_long=(422, "Text & content warning cannot exceed {n} characters in total"),
-        any_tags="and",
+        any_tags="and", rate_limit_headers=False, tag_timeline_needs_token=True,
     ),
     "friendica": Flavour(
         "2.8.0 (compatible; Friendica 2024.12)", "friendica", max_characters=200000,
         counting="none", any_tags="ignored", notification_types=False, idempotency=False,
+        rate_limit_headers=False,
     ),
     "snac": Flavour(
         "4.0.0", "snac", has_v2=False, v1_max_toot_chars=True, max_characters=100000,
         url_length=32, counting="none", any_tags="ignored", idempotency=False,
-        link_header=False,
+        link_header=False, rate_limit_headers=False, one_notification_without_limit=True,
     ),
 }  # fmt: skip
 
@@ -150,7 +168,9 @@ class FakeMastodon(LoopbackServer):
         self.statuses: dict[int, StatusRecord] = {}
         self.keys: dict[tuple[str, str], int] = {}
         self.bot = self.add_account(bot_username, bot=True)
-        self.rate_limit: tuple[int, int, float] | None = None
+        self.rate_limit: tuple[int, int, float] | None = (
+            (300, 299, 300.0) if self.flavour.rate_limit_headers else None
+        )
         """(limit, remaining, seconds to reset): sent as X-RateLimit-* headers when set."""
         self.paged_limit: tuple[int, float] | None = None
         """(requests, window seconds): enforce Mastodon's limit on paged requests, with 429s."""
@@ -356,6 +376,8 @@ class FakeMastodon(LoopbackServer):
         if path == "/nodeinfo/2.0":
             return Response.json({"version": "2.0", "software": {"name": self.flavour.nodeinfo}})
         if path.startswith("/api/v1/timelines/tag/"):
+            if self.flavour.tag_timeline_needs_token and not self._authorised(request):
+                return Response.json({"error": "Unauthorized"}, 401)
             return self._tag_timeline(request, path.removeprefix("/api/v1/timelines/tag/"))
         if path == "/api/v1/statuses" and request.method == "POST":
             if not self._authorised(request):
@@ -400,7 +422,8 @@ class FakeMastodon(LoopbackServer):
 
     def _notifications(self, request: Request) -> Response:
         q = request.query
-        limit = min(int(q.get("limit", ["15"])[0]), 80)
+        default = "1" if self.flavour.one_notification_without_limit else "15"
+        limit = min(int(q.get("limit", [default])[0]), 80)
         with_filtered = q.get("include_filtered", ["false"])[0] == "true"
         with self._state_lock:
             types = set(q.get("types[]", [])) if self.flavour.notification_types else set()
@@ -575,10 +598,13 @@ class FakeMastodon(LoopbackServer):
         flavour = self.flavour
         counting = "mastodon" if self.counting_override is None else self.counting_override
         counted = replace(flavour, counting=counting) if flavour.counting == "mastodon" else flavour
-        length = flavour_count(counted, text, self.url_length) + flavour_count(
+        warning = flavour_count(
             replace(counted, counting="graphemes") if counted.counting == "mastodon" else counted,
             spoiler,
             self.url_length,
+        )
+        length = flavour_count(counted, text, self.url_length) + (
+            warning if flavour.warning_counted else 0
         )
         if counted.counting != "none" and length > self.max_characters:
             status, message = flavour.too_long
