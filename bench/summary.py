@@ -1,31 +1,37 @@
 """How good and how fast the extractive summaries are, on the SciTLDR-A dev split.
 
-    uv run python bench/summary.py [--data ../shared/scitldr/dev.jsonl] [--budget 300]
+    PYTHONPATH=. uv run python -m bench.summary [--data ../shared/scitldr/dev.jsonl] [--budget 300]
 
-For each abstract: the bot's summary within ``--budget`` characters (300 is what a stock
+For each abstract, the key sentence within ``--budget`` characters (300 is what a stock
 500-character Mastodon server leaves after the mention, title, authors, metadata line and
-link of a typical reply), the first sentence, and the abstract cut to the same number of
-characters as the bot's summary. Each is scored with ROUGE-1/2/L F1 (``rouge-score``,
-stemmed) against every human TLDR of the paper, keeping the best, and the mean is printed.
-Then the median time to summarise and compose one paper. Figures, not a test.
+link of a typical reply) as chosen by the learned model (``bot/sentence_model.json``), by the
+cue-phrase rules it replaced, and by taking the first sentence; and the abstract cut to the
+same number of characters as the model's choice. Each is scored with ROUGE-1/2/L F1
+(``rouge-score``, stemmed) against every human TLDR of the paper, keeping the best, and the
+mean is printed. Then: how often the reply on a 500- and a 5,000-character server adds a
+sentence after the key one, five replies that do, and the median time to summarise one
+abstract and to compose one post. Figures, not a test.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 from rouge_score import rouge_scorer
 
-from bot.compose import compose_thread
+from bot.compose import compose_paper_post
 from bot.models import Paper, PaperRef, ServerLimits
-from bot.summary import key_sentence, sentences, summarise
+from bot.summary import key_within, sentences, shipped_model, standalone, summarise, truncate
 
 METRICS = ("rouge1", "rouge2", "rougeL")
+AUTHORS = ("A. Author", "B. Author", "C. Author", "D. Author")
 
 
 def main() -> None:
@@ -36,27 +42,33 @@ def main() -> None:
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
     scorer = rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)
+    model = shipped_model()
 
     def best(prediction: str, targets: list[str]) -> dict[str, float]:
         scores = [scorer.score(t, prediction) for t in targets]
         return {m: max(s[m].fmeasure for s in scores) for m in METRICS}
 
     systems: dict[str, list[dict[str, float]]] = {
-        "bot (extractive)": [],
-        "first sentence": [],
+        "learned model (the bot)": [],
+        "cue-phrase rules (before)": [],
+        "first sentence (lead-1)": [],
         "abstract cut to same length": [],
     }
     lengths = []
     for row in rows:
         abstract = " ".join(row["source"])
-        ours = summarise(abstract, args.budget)
+        found = sentences(abstract)
+        ours = key_within(found, row["title"], args.budget, len, model)[1]
         lengths.append(len(ours))
-        systems["bot (extractive)"].append(best(ours, row["target"]))
-        systems["first sentence"].append(best(sentences(abstract)[0], row["target"]))
+        systems["learned model (the bot)"].append(best(ours, row["target"]))
+        systems["cue-phrase rules (before)"].append(
+            best(rules_key(found, args.budget), row["target"])
+        )
+        systems["first sentence (lead-1)"].append(best(found[0], row["target"]))
         systems["abstract cut to same length"].append(best(abstract[: len(ours)], row["target"]))
 
-    print(f"SciTLDR-A dev: {len(rows)} abstracts, summary budget {args.budget} characters")
-    print(f"median summary length: {statistics.median(lengths):.0f} characters")
+    print(f"SciTLDR-A dev: {len(rows)} abstracts, key sentence within {args.budget} characters")
+    print(f"median key sentence length: {statistics.median(lengths):.0f} characters")
     print(f"{'system':<30} {'ROUGE-1':>8} {'ROUGE-2':>8} {'ROUGE-L':>8}")
     for name, scores in systems.items():
         means = [100 * statistics.mean(s[m] for s in scores) for m in METRICS]
@@ -64,24 +76,112 @@ def main() -> None:
 
     when = datetime(2020, 1, 1, tzinfo=UTC)
     papers = [
-        Paper(f"2001.{i + 1:05d}", 1, "A Title of Ordinary Length for a Paper", ("A. Author", "B. Author", "C. Author", "D. Author"),
-              " ".join(row["source"]), "cs.LG", when, when)
+        Paper(f"2001.{i + 1:05d}", 1, row["title"], AUTHORS, " ".join(row["source"]), "cs.LG", when, when)
         for i, row in enumerate(rows)
     ]  # fmt: skip
-    limits = ServerLimits()
-    per_paper = []
+    examples: list[tuple[str, str]] = []
+    for limit in (500, 5000):
+        shapes: Counter[str] = Counter()
+        for paper in papers:
+            summary = compose_paper_post(
+                paper, PaperRef(paper.arxiv_id), ServerLimits(limit)
+            ).summary
+            shape = reply_shape(summary, paper.abstract)
+            shapes[shape] += 1
+            if limit == 500 and shape == "key + one more" and len(examples) < 5:
+                examples.append((paper.title, summary))
+        print(
+            f"{limit}-character server: "
+            + ", ".join(f"{k} {100 * v / len(papers):.1f} %" for k, v in sorted(shapes.items()))
+        )
+    print("\nfive replies on a 500-character server that add a second sentence:")
+    for title, summary in examples:
+        print(f"- {title}\n  {summary}")
+
+    per_abstract, per_post = [], []
     for _ in range(args.runs):
         started = time.perf_counter()
         for paper in papers:
-            compose_thread([(PaperRef(paper.arxiv_id), paper)], limits, "@someone")
-        per_paper.append((time.perf_counter() - started) / len(papers) * 1000)
+            summarise(paper.abstract, args.budget, title=paper.title)
+        per_abstract.append((time.perf_counter() - started) / len(papers) * 1000)
+        started = time.perf_counter()
+        for paper in papers:
+            compose_paper_post(paper, PaperRef(paper.arxiv_id), ServerLimits(), "@someone")
+        per_post.append((time.perf_counter() - started) / len(papers) * 1000)
     print(
-        f"summarise + compose one paper (500-character server): median {statistics.median(per_paper):.2f} ms "
-        f"(runs: {', '.join(f'{t:.2f}' for t in per_paper)})"
+        f"\nsummarise one abstract: median {statistics.median(per_abstract):.2f} ms ({_runs(per_abstract)})"
     )
-    sample = rows[0]
-    print("\nexample:", key_sentence(" ".join(sample["source"])))
-    print("human:  ", sample["target"][0])
+    print(f"summarise + compose one post (500 characters): median {statistics.median(per_post):.2f} ms ({_runs(per_post)})")  # fmt: skip
+
+
+def reply_shape(summary: str, abstract: str) -> str:
+    if not summary:
+        return "no summary"
+    if summary == " ".join(sentences(abstract)):
+        return "whole abstract"
+    if summary.endswith("…"):
+        return "key cut"
+    count = len(sentences(summary))
+    return {1: "key only", 2: "key + one more"}.get(count, "key + more")
+
+
+def _runs(values: list[float]) -> str:
+    return "runs: " + ", ".join(f"{v:.2f}" for v in values)
+
+
+# The cue-phrase rules that chose the key sentence before the learned model, kept here to be
+# measured against. Score: cue weights, minus a quarter point per position, minus background
+# openings, dangling openings and very short or long sentences.
+_RULE_CUES: tuple[tuple[re.Pattern[str], float], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), weight)
+    for pattern, weight in (
+        (r"\bwe (?:propose|present|introduce|develop|design|devise|formulate)\b", 3.0),
+        (r"\b(?:this|our) (?:paper|work|article|study|letter|note|thesis) (?:proposes|presents|introduces|develops|describes|shows|studies|investigates|provides|addresses|explores)\b", 3.0),
+        (r"\bin this (?:paper|work|article|study|letter|note)\b", 2.0),
+        (r"\bwe (?:show|demonstrate|prove|establish|find|derive|argue|study|investigate|explore|analy[sz]e|describe|report|consider|provide|extend|address|identify)\b", 1.5),
+        (r"\b(?:novel|new) (?:method|approach|framework|model|algorithm|technique|architecture|dataset|benchmark|class|family|measure)\b", 1.5),
+        (r"\bhere,? we\b", 1.5),
+        (r"\b(?:our|the proposed) (?:method|approach|framework|model|algorithm|technique)\b", 0.7),
+        (r"\bcalled\b|\bnamed\b|\bdubbed\b", 0.7),
+    )
+)  # fmt: skip
+_RULE_BACKGROUND = re.compile(
+    r"^(?:recent(?:ly)?|in recent years|despite|although|however|while|traditionally|"
+    r"existing|current|many|most|there (?:is|are|has|have))\b",
+    re.IGNORECASE,
+)
+_RULE_DANGLING = re.compile(
+    r"^(?:it|they|these|those|such|its|their|this|that|then|also|and|but|or|which|here)\b"
+    r"(?!\s+(?:paper|work|article|study|letter|note|thesis|approach|method|model|framework)\b)",
+    re.IGNORECASE,
+)
+
+
+def _rule_score(index: int, sentence: str, count: int) -> float:
+    score = sum(weight for pattern, weight in _RULE_CUES if pattern.search(sentence))
+    score -= 0.25 * index
+    if index == 0 and count > 2 and _RULE_BACKGROUND.match(sentence):
+        score -= 1.0
+    if _RULE_DANGLING.match(sentence) and standalone(sentence) is sentence:
+        score -= 1.5
+    words = len(sentence.split())
+    if words < 6:
+        score -= 2.0
+    elif words > 60:
+        score -= 1.0
+    return score
+
+
+def rules_key(found: list[str], budget: int) -> str:
+    ranked: list[tuple[float, int, str]] = sorted(
+        ((-_rule_score(i, s, len(found)), i, s) for i, s in enumerate(found))
+    )
+    for score, _, text in ranked:
+        if score > ranked[0][0] + 1.5:
+            break
+        if len(standalone(text)) <= budget:
+            return standalone(text)
+    return truncate(standalone(ranked[0][2]), budget)
 
 
 if __name__ == "__main__":

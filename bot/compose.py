@@ -142,7 +142,7 @@ def compose_paper_post(
     if tldr and length(MACHINE_LABEL + tldr) <= budget:
         return ComposedPost(f"{text}\n\n{MACHINE_LABEL}{tldr}", paper.arxiv_id, tldr, True)
     abstract = defuse(latex_to_text(paper.abstract))
-    summary = summarise(abstract, budget, length) if budget > 0 else ""
+    summary = summarise(abstract, budget, length, title=paper.title) if budget > 0 else ""
     if summary and length(f"{text}\n\n{summary}") <= limit:
         return ComposedPost(f"{text}\n\n{summary}", paper.arxiv_id, summary)
     return ComposedPost(text, paper.arxiv_id)

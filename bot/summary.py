@@ -1,23 +1,32 @@
 """An abstract shortened to a character budget (pure, extractive, deterministic).
 
-The summary leads with the sentence that states the paper's contribution ("We propose …",
-"This paper introduces …"), chosen by cue phrases and position, cleaned so that it stands on
-its own (no "In this paper," lead-in, no dangling "This"/"It"). On a roomy server the whole
-abstract is given when it fits; otherwise more sentences follow the key one, in the
-abstract's order, while they fit. Measured on SciTLDR by ``bench/summary.py``.
+The summary leads with the abstract's key sentence: the one a small linear model scores
+highest, from cheap facts about each sentence (position, length, cue phrases, "we", overlap
+with the rest of the abstract and with the title). The model was trained on SciTLDR-A by
+``bench/train_summary.py`` and ships as ``sentence_model.json`` (a few dozen weights, read
+once). The sentence is cleaned so that it stands on its own (no "In this paper," lead-in).
+When room is left, the sentence after it that states the finding ("we find", "results show",
+"we conclude", "outperforms") follows, only whole. On a roomy server the sentences after the
+key one follow while they fit, and the whole abstract is given when it fits. Measured by
+``bench/summary.py``.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 
 ELLIPSIS = "…"
 TLDR_MAX_CHARACTERS = 220
 """The longest machine-written TL;DR accepted (and asked for)."""
 ROOMY = 600
-"""From this budget on, a summary has room for more than its key sentence."""
+"""From this budget on, a summary goes on after its key sentence (and finding) while they fit."""
+MODEL_FILE = "sentence_model.json"
 
 _CLAUSE_BREAKS = (", ", "; ", ": ", " and ", " but ", " which ", " while ", " where ", " – ", " — ")
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[\"'(\[]?[A-Z0-9])")
@@ -25,26 +34,17 @@ _ABBREVIATIONS = re.compile(
     r"(?:\b(?:e\.g|i\.e|et al|cf|Fig|Figs|Eq|Eqs|Ref|Refs|Sec|Tab|vs|etc|resp|approx|ca|No|Vol|Dr|Prof|St|Jr)"
     r"|\b[A-Z])\.$"
 )
-_CUES: tuple[tuple[re.Pattern[str], float], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), weight)
-    for pattern, weight in (
-        (r"\bwe (?:propose|present|introduce|develop|design|devise|formulate)\b", 3.0),
-        (
-            r"\b(?:this|our) (?:paper|work|article|study|letter|note|thesis) (?:proposes|presents|introduces|develops|describes|shows|studies|investigates|provides|addresses|explores)\b",
-            3.0,
-        ),
-        (r"\bin this (?:paper|work|article|study|letter|note)\b", 2.0),
-        (
-            r"\bwe (?:show|demonstrate|prove|establish|find|derive|argue|study|investigate|explore|analy[sz]e|describe|report|consider|provide|extend|address|identify)\b",
-            1.5,
-        ),
-        (
-            r"\b(?:novel|new) (?:method|approach|framework|model|algorithm|technique|architecture|dataset|benchmark|class|family|measure)\b",
-            1.5,
-        ),
-        (r"\bhere,? we\b", 1.5),
-        (r"\b(?:our|the proposed) (?:method|approach|framework|model|algorithm|technique)\b", 0.7),
-        (r"\bcalled\b|\bnamed\b|\bdubbed\b", 0.7),
+_CUES: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"\bwe (?:propose|present|introduce|develop|design|devise|formulate)\b",
+        r"\b(?:this|our) (?:paper|work|article|study|letter|note|thesis) (?:proposes|presents|introduces|develops|describes|shows|studies|investigates|provides|addresses|explores)\b",
+        r"\bin this (?:paper|work|article|study|letter|note)\b",
+        r"\bwe (?:show|demonstrate|prove|establish|find|derive|argue|study|investigate|explore|analy[sz]e|describe|report|consider|provide|extend|address|identify)\b",
+        r"\b(?:novel|new) (?:method|approach|framework|model|algorithm|technique|architecture|dataset|benchmark|class|family|measure)\b",
+        r"\bhere,? we\b",
+        r"\b(?:our|the proposed) (?:method|approach|framework|model|algorithm|technique)\b",
+        r"\bcalled\b|\bnamed\b|\bdubbed\b",
     )
 )
 _BACKGROUND = re.compile(
@@ -55,8 +55,9 @@ _BACKGROUND = re.compile(
 _LEAD_INS = re.compile(
     r"^(?:in this (?:paper|work|article|study|letter|note)|here|specifically|to this end|"
     r"finally|moreover|furthermore|additionally|in addition|thus|therefore|hence|"
-    r"as a result|in particular|concretely|overall|to address (?:this|these) (?:issues?|problems?|challenges?|limitations?)|"
-    r"to (?:this|that) end)\s*,\s*",
+    r"as a result|in particular|concretely|overall|for (?:these|this|those|both) reasons?|taken together|in summary|in conclusion|to address (?:this|these) (?:issues?|problems?|challenges?|limitations?)|"
+    r"to (?:this|that) end)\s*,\s*"
+    r"|^(?:here|in this (?:paper|work|article|study|letter|note))\s+(?=we\b)",
     re.IGNORECASE,
 )
 _DANGLING = re.compile(
@@ -100,6 +101,150 @@ def truncate(text: str, budget: int, length: Callable[[str], int] = len) -> str:
     return cut.rstrip(" ,;:-–—(") + ELLIPSIS
 
 
+_WORD = re.compile(r"[a-z][a-z-]{2,}")
+_STOP_WORDS = (
+    "the and for with that this these those from are was were been being has have had its "
+    "their our can which such than then into over also not but both more most other some "
+    "using use used based via new two one each all any how what when where who whose may "
+    "while between through across about under well show shows shown paper work approach "
+    "method methods model models propose proposed present results result"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+_FINDING = re.compile(
+    r"\b(?:we (?:find|found|show|showed|demonstrate|observe|conclude|prove|confirm|report)|"
+    r"(?:results?|experiments?|evaluations?|analys[ie]s|findings) (?:show|demonstrate|indicate|suggest|reveal|confirm)|"
+    r"outperform\w*|improves?|achiev\w*|state[- ]of[- ]the[- ]art|significantly|"
+    r"conclude\w*|leads? to|reduc\w*|accurac\w*)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d")
+_ACRONYM = re.compile(r"\((?:[A-Z][A-Za-z0-9-]*[A-Z0-9][A-Za-z0-9-]*)\)")
+_OPENING_WE = re.compile(
+    r"^(?:(?:here|in this \w+|specifically|to this end|finally|concretely),? )?we\b", re.I
+)
+
+
+_NAMED = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-z]*[A-Z][A-Za-z0-9-]*\b|\b[A-Z]{2,}[a-z]?\b")
+_PROBLEM = re.compile(
+    r"\b(?:problem|challeng\w*|difficult\w*|limitation\w*|suffer\w*|lack\w*|remains?|costly|expensive)\b",
+    re.I,
+)
+_HEDGED = re.compile(r"\b(?:can|may|might|could|often|typically|usually|generally)\b", re.I)
+
+
+_CONTRIBUTION = re.compile(
+    r"\b(?:we|this (?:paper|work)|our (?:paper|work)) (?:propose|present|introduce|develop|design|devise)s?\b",
+    re.IGNORECASE,
+)
+_WE = re.compile(r"\b(?:we|our)\b", re.IGNORECASE)
+
+
+def _centrality(own: set[str], others: list[set[str]]) -> float:
+    """How many of the other sentences share each of this sentence's words, on average."""
+    if not own or not others:
+        return 0.0
+    return sum(sum(w in o for o in others) for w in own) / (len(own) * len(others))
+
+
+def _words(text: str) -> set[str]:
+    return {w.rstrip("s") for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+FEATURES = (
+    "first", "second", "third", "last", "position", "position_squared",
+    "log_words", "short", "long",
+    *(f"cue_{i}" for i in range(len(_CUES))),
+    "background_opening", "dangling", "lead_in", "opens_with_we", "we_or_our",
+    "finding", "number", "acronym", "colon",
+    "overlap_with_rest", "overlap_with_title", "title_words_shared",
+    "words_per_10", "words_per_10_squared", "centrality", "named_thing", "starts_we",
+    "problem_words", "hedged", "first_contribution", "after_contribution", "first_we",
+)  # fmt: skip
+"""What the key-sentence model looks at, in the order of its weights."""
+
+
+def sentence_features(found: list[str], title: str = "") -> list[tuple[float, ...]]:
+    """Cheap facts about each sentence of ``found`` (an abstract split into sentences)."""
+    bags = [_words(sentence) for sentence in found]
+    titled = _words(title)
+    first_contribution = next((i for i, s in enumerate(found) if _CONTRIBUTION.search(s)), -1)
+    first_we = next((i for i, s in enumerate(found) if _WE.search(s)), -1)
+    return [
+        _features(i, found, bags, titled, first_contribution, first_we) for i in range(len(found))
+    ]
+
+
+def _features(
+    index: int,
+    found: list[str],
+    bags: list[set[str]],
+    titled: set[str],
+    first_contribution: int,
+    first_we: int,
+) -> tuple[float, ...]:
+    sentence = found[index]
+    count = len(found)
+    position = index / (count - 1) if count > 1 else 0.0
+    words = len(sentence.split())
+    own = bags[index]
+    others = [bag for i, bag in enumerate(bags) if i != index]
+    rest = set().union(*others)
+    lowered = f" {sentence.lower()} "
+    return (
+        float(index == 0), float(index == 1), float(index == 2), float(index == count - 1 and count > 1),
+        position, position * position,
+        math.log(1 + words), float(words < 8), float(words > 45),
+        *(float(pattern.search(sentence) is not None) for pattern in _CUES),
+        float(_BACKGROUND.match(sentence) is not None),
+        float(_DANGLING.match(sentence) is not None and _LEAD_INS.match(sentence) is None),
+        float(_LEAD_INS.match(sentence) is not None),
+        float(_OPENING_WE.match(sentence) is not None),
+        float(" we " in lowered or " our " in lowered),
+        float(_FINDING.search(sentence) is not None),
+        float(_NUMBER.search(sentence) is not None),
+        float(_ACRONYM.search(sentence) is not None),
+        float(":" in sentence),
+        len(own & rest) / len(own) if own else 0.0,
+        len(own & titled) / len(titled) if titled else 0.0,
+        min(len(own & titled), 5) / 5,
+        words / 10, (words / 10) ** 2,
+        _centrality(own, others),
+        float(_NAMED.search(sentence) is not None),
+        float(sentence.startswith("We ")),
+        float(_PROBLEM.search(sentence) is not None),
+        float(_HEDGED.search(sentence) is not None),
+        float(first_contribution == index),
+        float(0 <= first_contribution < index),
+        float(first_we == index),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceModel:
+    """A linear score over :data:`FEATURES`: the sentence that scores highest is the key one."""
+
+    weights: tuple[float, ...]
+    runner_up_margin: float = 0.0
+    """How far below the best a sentence that fits may score, to be shown instead of the best cut."""
+
+    def score(self, features: tuple[float, ...]) -> float:
+        return sum(w * x for w, x in zip(self.weights, features, strict=True))
+
+
+def load_model(text: str) -> SentenceModel:
+    """The model from its JSON file; a file made for other features is refused."""
+    data = json.loads(text)
+    if tuple(data["features"]) != FEATURES:
+        raise ValueError("the sentence model was trained on other features; retrain it")
+    return SentenceModel(tuple(float(w) for w in data["weights"]), float(data["runner_up_margin"]))
+
+
+@functools.cache
+def shipped_model() -> SentenceModel:
+    """The model trained by ``bench/train_summary.py``, read once from the package."""
+    return load_model(resources.files("bot").joinpath(MODEL_FILE).read_text(encoding="utf-8"))
+
+
 @dataclass(frozen=True, slots=True)
 class _Scored:
     index: int
@@ -107,19 +252,12 @@ class _Scored:
     score: float
 
 
-def _score(index: int, sentence: str, count: int) -> float:
-    score = sum(weight for pattern, weight in _CUES if pattern.search(sentence))
-    score -= 0.25 * index  # the contribution usually comes early...
-    if index == 0 and count > 2 and _BACKGROUND.match(sentence):
-        score -= 1.0  # ...but an opening about the field is background
-    if _DANGLING.match(sentence) and not _LEAD_INS.match(sentence):
-        score -= 1.5  # needs the sentence before it to make sense
-    words = len(sentence.split())
-    if words < 6:
-        score -= 2.0
-    elif words > 60:
-        score -= 1.0
-    return score
+def _ranked(found: list[str], title: str, model: SentenceModel) -> list[_Scored]:
+    scored = [
+        _Scored(i, s, model.score(features))
+        for (i, s), features in zip(enumerate(found), sentence_features(found, title), strict=True)
+    ]
+    return sorted(scored, key=lambda s: (-s.score, s.index))
 
 
 def standalone(sentence: str) -> str:
@@ -130,47 +268,73 @@ def standalone(sentence: str) -> str:
     return stripped[0].upper() + stripped[1:]
 
 
-def key_sentence(abstract: str) -> str:
+def key_sentence(abstract: str, title: str = "", model: SentenceModel | None = None) -> str:
     """The abstract's sentence that best states its contribution, made to stand alone."""
     found = sentences(abstract)
     if not found:
         return ""
-    best = max(
-        (_Scored(i, s, _score(i, s, len(found))) for i, s in enumerate(found)),
-        key=lambda s: (s.score, -s.index),
-    )
-    return standalone(best.text)
+    return standalone(_ranked(found, title, model or shipped_model())[0].text)
 
 
-def summarise(abstract: str, budget: int, length: Callable[[str], int] = len) -> str:
-    """A summary of ``abstract`` within ``budget`` (as measured by ``length``)."""
+def key_within(
+    found: list[str], title: str, budget: int, length: Callable[[str], int], model: SentenceModel
+) -> tuple[int, str]:
+    """The key sentence's index and text within ``budget``: a close runner-up that fits beats
+    a cut key sentence; index -1 when even that has to be cut."""
+    ranked = _ranked(found, title, model)
+    for candidate in (s for s in ranked if s.score >= ranked[0].score - model.runner_up_margin):
+        key = standalone(candidate.text)
+        if length(key) <= budget:
+            return candidate.index, key
+    return -1, truncate(standalone(ranked[0].text), budget, length)
+
+
+def finding_sentence(found: list[str], key_index: int) -> int | None:
+    """The index of the sentence after the key one that states a result or conclusion."""
+    for i in range(len(found) - 1, key_index, -1):  # the conclusion is usually the last word
+        if _FINDING.search(found[i]) and not _DANGLING.match(standalone(found[i])):
+            return i
+    return None
+
+
+def summarise(
+    abstract: str,
+    budget: int,
+    length: Callable[[str], int] = len,
+    title: str = "",
+    model: SentenceModel | None = None,
+) -> str:
+    """A summary of ``abstract`` within ``budget`` (as measured by ``length``).
+
+    The whole abstract when it fits; otherwise the key sentence, then the sentence stating
+    the finding if it fits whole, then (on a roomy server) the sentences after the key one.
+    """
     found = sentences(abstract)
     if not found or budget <= 0:
         return ""
     whole = " ".join(found)
     if length(whole) <= budget:
         return whole
-    ranked = sorted(
-        (_Scored(i, s, _score(i, s, len(found))) for i, s in enumerate(found)),
-        key=lambda s: (-s.score, s.index),
-    )
-    # A close runner-up that fits beats a cut key sentence; background does not.
-    for candidate in (s for s in ranked if s.score >= ranked[0].score - 1.5):
-        key = standalone(candidate.text)
-        if length(key) <= budget:
-            break
-    else:
-        return truncate(standalone(ranked[0].text), budget, length)
-    if budget < ROOMY:
+    index, key = key_within(found, title, budget, length, model or shipped_model())
+    if index < 0:
         return key
-    chosen = {candidate.index: key}
+    chosen = {index: key}
     used = length(key)
-    for i in range(candidate.index + 1, len(found)):
-        extra = length(found[i]) + 1
-        if used + extra > budget:
-            break
-        chosen[i] = found[i]
-        used += extra
+    finding = finding_sentence(found, index)
+    if finding is not None:
+        text = standalone(found[finding])
+        if used + 1 + length(text) <= budget:
+            chosen[finding] = text
+            used += 1 + length(text)
+    if budget >= ROOMY:
+        for i in range(index + 1, len(found)):
+            if i in chosen:
+                continue
+            extra = length(found[i]) + 1
+            if used + extra > budget:
+                break
+            chosen[i] = found[i]
+            used += extra
     return " ".join(chosen[i] for i in sorted(chosen))
 
 

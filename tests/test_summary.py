@@ -2,9 +2,65 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 import pytest
 
-from bot.summary import acceptable_tldr, key_sentence, sentences, standalone, summarise, truncate
+from bot.compose import compose_paper_post
+from bot.models import Paper, PaperRef, ServerLimits
+from bot.summary import (
+    FEATURES,
+    SentenceModel,
+    acceptable_tldr,
+    finding_sentence,
+    key_sentence,
+    load_model,
+    sentence_features,
+    sentences,
+    shipped_model,
+    standalone,
+    summarise,
+    truncate,
+)
+
+# A real abstract (arXiv:2504.18412), the issue's example of a reply that said what the paper
+# studies and left out what it found.
+THERAPIST_TITLE = (
+    "Expressing stigma and inappropriate responses prevents LLMs from safely replacing "
+    "mental health providers"
+)
+THERAPIST_SENTENCES = (
+    "Should a large language model (LLM) be used as a therapist?",
+    "In this paper, we investigate the use of LLMs to *replace* mental health providers, a use "
+    "case promoted in the tech startup and research space.",
+    "We conduct a mapping review of therapy guides used by major medical institutions to "
+    "identify crucial aspects of therapeutic relationships, such as the importance of a "
+    "therapeutic alliance between therapist and client.",
+    "We then assess the ability of LLMs to reproduce and adhere to these aspects of therapeutic "
+    "relationships by conducting several experiments investigating the responses of current "
+    "LLMs, such as `gpt-4o`.",
+    "Contrary to best practices in the medical community, LLMs 1) express stigma toward those "
+    "with mental health conditions and 2) respond inappropriately to certain common (and "
+    "critical) conditions in naturalistic therapy settings -- e.g., LLMs encourage clients' "
+    "delusional thinking, likely due to their sycophancy.",
+    "This occurs even with larger and newer LLMs, indicating that current safety practices may "
+    "not address these gaps.",
+    "Furthermore, we note foundational and practical barriers to the adoption of LLMs as "
+    "therapists, such as that a therapeutic alliance requires human characteristics (e.g., "
+    "identity and stakes).",
+    "For these reasons, we conclude that LLMs should not replace therapists, and we discuss "
+    "alternative roles for LLMs in clinical therapy.",
+)
+THERAPIST = " ".join(THERAPIST_SENTENCES)
+THERAPIST_KEY = (
+    "We investigate the use of LLMs to *replace* mental health providers, a use case promoted "
+    "in the tech startup and research space."
+)
+THERAPIST_CONCLUSION = (
+    "We conclude that LLMs should not replace therapists, and we discuss alternative roles for "
+    "LLMs in clinical therapy."
+)
 
 ABSTRACT = (
     "Deep networks are widely used in vision. However, they are expensive to train. "
@@ -51,12 +107,27 @@ def test_the_summary_fits_the_budget() -> None:
 
 def test_a_roomy_budget_gives_more_and_a_whole_abstract_when_it_fits() -> None:
     assert summarise(ABSTRACT, 5000) == ABSTRACT
-    long_abstract = ABSTRACT + " " + " ".join(f"Detail number {i} follows here." for i in range(40))
-    roomy = summarise(long_abstract, 700)
-    assert roomy.startswith("We propose a cheap training method")
-    assert "It works on any architecture." in roomy
-    assert len(roomy) <= 700
-    assert len(roomy) > 400
+    roomy = summarise(THERAPIST, 700, title=THERAPIST_TITLE)
+    assert roomy.startswith(THERAPIST_KEY)
+    assert THERAPIST_SENTENCES[3] in roomy  # what follows the key sentence, in order
+    assert roomy.endswith(THERAPIST_CONCLUSION)
+    assert 400 < len(roomy) <= 700
+
+
+def test_the_finding_follows_the_key_sentence_when_it_fits_whole() -> None:
+    # The issue's example: on a 500-character server the reply leaves about 300 characters
+    # for the summary; the conclusion fits after the key sentence.
+    summary = summarise(THERAPIST, 300, title=THERAPIST_TITLE)
+    assert summary == f"{THERAPIST_KEY} {THERAPIST_CONCLUSION}"
+    # Too little room for it whole: the key sentence alone, never a cut conclusion.
+    assert summarise(THERAPIST, len(THERAPIST_KEY) + 40, title=THERAPIST_TITLE) == THERAPIST_KEY
+
+
+def test_a_finding_is_only_looked_for_after_the_key_sentence() -> None:
+    found = sentences(THERAPIST)
+    assert finding_sentence(found, 1) == len(found) - 1
+    assert finding_sentence(found, len(found) - 1) is None
+    assert finding_sentence(["We propose X.", "It is fast."], 0) is None
 
 
 def test_sentences_keep_abbreviations_initials_and_quotes() -> None:
@@ -109,3 +180,33 @@ def test_machine_tldrs_are_checked(answer: str, expected: str) -> None:
     assert (text is not None) == (expected == "ok")
     if text:
         assert not text.startswith(("TL;DR", '"'))
+
+
+def test_the_shipped_model_is_small_matches_the_features_and_is_read_once() -> None:
+    model = shipped_model()
+    assert len(model.weights) == len(FEATURES)
+    assert shipped_model() is model
+    assert all(len(f) == len(FEATURES) for f in sentence_features(sentences(THERAPIST)))
+
+
+def test_a_model_trained_on_other_features_is_refused() -> None:
+    with pytest.raises(ValueError, match="retrain"):
+        load_model(json.dumps({"features": ["position"], "weights": [1.0], "runner_up_margin": 0}))
+
+
+def test_the_choice_is_the_models() -> None:
+    # A model that only likes the last sentence picks it: the shipped weights, not rules,
+    # decide, and the same input always gives the same choice.
+    last = SentenceModel(tuple(1.0 if f == "last" else 0.0 for f in FEATURES))
+    assert key_sentence(ABSTRACT, model=last) == "Experiments on ImageNet show a 2x speed-up."
+    assert key_sentence(ABSTRACT) == key_sentence(ABSTRACT)
+
+
+def test_the_therapist_reply_on_a_500_character_server_ends_with_the_conclusion() -> None:
+    when = datetime(2025, 4, 25, tzinfo=UTC)
+    authors = ("Jared Moore", "Declan Grabb", "William Agnew", "Kevin Klyman", "Nick Haber")
+    paper = Paper("2504.18412", 1, THERAPIST_TITLE, authors, THERAPIST, "cs.CL", when, when)
+    post = compose_paper_post(paper, PaperRef("2504.18412"), ServerLimits(500), "@ada@example.org")
+    assert post.summary == f"{THERAPIST_KEY} {THERAPIST_CONCLUSION}"
+    assert post.text.endswith(post.summary)
+    assert len(post.text) <= 500
