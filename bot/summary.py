@@ -118,6 +118,9 @@ _FINDING = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"\d")
+_RESULT_NUMBER = re.compile(
+    r"\d(?:[\d.,]*\d)?\s*(?:%|×|x\b|times\b|(?:percentage )?points?\b|fold\b)"
+)
 _ACRONYM = re.compile(r"\((?:[A-Z][A-Za-z0-9-]*[A-Z0-9][A-Za-z0-9-]*)\)")
 _OPENING_WE = re.compile(
     r"^(?:(?:here|in this \w+|specifically|to this end|finally|concretely),? )?we\b", re.I
@@ -292,7 +295,8 @@ def key_within(
 def finding_sentence(found: list[str], key_index: int) -> int | None:
     """The index of the sentence after the key one that states a result or conclusion."""
     for i in range(len(found) - 1, key_index, -1):  # the conclusion is usually the last word
-        if _FINDING.search(found[i]) and not _DANGLING.match(standalone(found[i])):
+        states = _FINDING.search(found[i]) or _RESULT_NUMBER.search(found[i])
+        if states and not _DANGLING.match(standalone(found[i])):
             return i
     return None
 

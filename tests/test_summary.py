@@ -128,6 +128,8 @@ def test_a_finding_is_only_looked_for_after_the_key_sentence() -> None:
     assert finding_sentence(found, 1) == len(found) - 1
     assert finding_sentence(found, len(found) - 1) is None
     assert finding_sentence(["We propose X.", "It is fast."], 0) is None
+    assert finding_sentence(["We propose X.", "X is 3.5x faster on GPUs.", "Code is out."], 0) == 1
+    assert finding_sentence(["We propose X.", "X cuts errors by 12 %.", "Code is out."], 0) == 1
 
 
 def test_sentences_keep_abbreviations_initials_and_quotes() -> None:
