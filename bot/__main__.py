@@ -18,6 +18,7 @@ from bot import __version__
 if TYPE_CHECKING:
     from bot.config import ReplySettings, Settings
     from bot.models import PaperRef
+    from bot.servers import Server
 
 EXIT_OK, EXIT_FAILED, EXIT_SETTINGS = 0, 1, 2
 
@@ -188,6 +189,7 @@ def _check(settings: Settings) -> int:
         else:
             print("token: none (dry run)")
         per_request = 1
+        server = None
         try:
             server, limits = mastodon.server()
             per_request = server.tags_per_request
@@ -212,6 +214,14 @@ def _check(settings: Settings) -> int:
             except BotError as exc:
                 print(f"mentions: FAILED: {exc} (does the token have read:notifications?)")
                 problems += 1
+            scopes = mastodon.app_scopes()
+            if scopes is not None and not {"read", "read:notifications"} & set(scopes):
+                print(
+                    "  warning: the token lacks read:notifications: mentions are neither read "
+                    "nor streamed (the user stream leaves them out without a word)"
+                )
+        if server is not None:
+            print("streaming: " + _streaming_check(settings, server))
         for group in tag_groups(settings.bot_hashtags, per_request):
             try:
                 page = mastodon.tag_page(group, None, limit=1)
@@ -225,6 +235,63 @@ def _check(settings: Settings) -> int:
     finally:
         mastodon.close()
     return EXIT_OK if problems == 0 else EXIT_FAILED
+
+
+def _streaming_check(settings: Settings, server: Server) -> str:
+    """Whether the live streams work here: the plan's reason if none are planned, else one
+    stream opened for a moment. Streaming is never a failure: polling is the record."""
+    import threading
+
+    from bot.app import build_streams_opener
+    from bot.errors import StreamRefused
+    from bot.streams import plan_streams
+
+    plan = plan_streams(
+        server,
+        settings.bot_hashtags,
+        has_token=settings.has_token,
+        mode=settings.bot_streaming,
+        hashtag_feeds=server.hashtag_feeds,
+    )
+    if not plan.specs:
+        return f"off, polling only ({plan.unavailable})"
+    opener = build_streams_opener(settings)
+    connection = opener.open(plan.specs[0])
+    connected = threading.Event()
+    answered = threading.Event()
+    failure: list[str] = []
+
+    class Probe:
+        def connected(self) -> None:
+            connected.set()
+            answered.set()
+
+        def alive(self) -> None: ...
+        def status(self, status: object) -> None: ...
+        def mention(self, status: object) -> None: ...
+
+    def probe() -> None:
+        try:
+            connection.run(Probe(), settings.mastodon_timeout)
+        except StreamRefused as exc:
+            failure.append(f"refused ({exc})")
+        except Exception as exc:  # noqa: BLE001 -- any failure is the answer to print
+            failure.append(str(exc))
+        answered.set()
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    answered.wait(settings.mastodon_timeout)
+    works = connected.is_set()  # a failure after connecting is the probe's own hang-up
+    connection.interrupt()
+    opener.close()
+    where = server.streaming_url or settings.mastodon_base_url
+    notes = "".join(f"; {n}" for n in plan.notes)
+    if not works:
+        why = failure[0] if failure else "no answer in time"
+        return f"unavailable, polling only: {why}"
+    names = ", ".join(s.name for s in plan.specs)
+    return f"works (server-sent events from {where}: {names}){notes}"
 
 
 if __name__ == "__main__":

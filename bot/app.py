@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -25,11 +26,13 @@ from bot.errors import AuthError
 from bot.llm_client import LlmGateway
 from bot.logs import configure_logging
 from bot.mastodon_client import MastodonGateway
+from bot.mastodon_streams import MastodonStreams
 from bot.metrics import Metrics
 from bot.pacing import Backoff
 from bot.papers import ARXIV_LAST_REQUEST, Papers
 from bot.pauses import Pause
 from bot.store import Store
+from bot.streams import Streams
 
 log = structlog.get_logger()
 EXIT_OK, EXIT_FAILED, EXIT_SETTINGS, EXIT_AUTH = 0, 1, 2, 3
@@ -61,11 +64,8 @@ def build_llm(settings: ReplySettings) -> LlmGateway | None:
 
 
 def build_mastodon(settings: Settings) -> MastodonGateway:
-    token = settings.mastodon_access_token
     return MastodonGateway(
-        settings.mastodon_base_url,
-        token.get_secret_value() if token is not None else None,
-        timeout=settings.mastodon_timeout,
+        settings.mastodon_base_url, _token(settings), timeout=settings.mastodon_timeout
     )
 
 
@@ -99,11 +99,58 @@ def build_librarian(
     return Librarian(papers, store, arxiv, llm)
 
 
+def build_streams_opener(settings: Settings) -> MastodonStreams:
+    return MastodonStreams(
+        settings.mastodon_base_url, _token(settings), timeout=settings.mastodon_timeout
+    )
+
+
+def _token(settings: Settings) -> str | None:
+    token = settings.mastodon_access_token
+    return token.get_secret_value() if token is not None else None
+
+
+def build_streams(settings: Settings, doorbell: Doorbell) -> Streams:
+    return Streams(
+        build_streams_opener(settings),
+        dead_after=settings.bot_stream_dead_seconds,
+        retry_after_refusal=settings.bot_stream_retry_seconds,
+        ring=doorbell.ring,
+    )
+
+
+class Doorbell:
+    """Rung by a stream when something arrived: the cycle should run now, not at its hour.
+
+    APScheduler skips a run of a job that is still running, so a ring is a flag that the
+    running cycle reads when it ends (and goes round once more), plus a prod to the
+    scheduler when no cycle is running.
+    """
+
+    def __init__(self) -> None:
+        self._rung = threading.Event()
+
+    def ring(self) -> None:
+        self._rung.set()
+
+    def answer(self) -> None:
+        """A cycle begins: it will take whatever rang."""
+        self._rung.clear()
+
+    def rung(self) -> bool:
+        return self._rung.is_set()
+
+    def wait(self, timeout: float) -> bool:
+        return self._rung.wait(timeout)
+
+
 @dataclass
 class Bot:
     cycle: Cycle
     librarian: Librarian
     mastodon: MastodonGateway
+    streams: Streams | None = None
+    doorbell: Doorbell | None = None
 
     @property
     def store(self) -> Store:
@@ -114,6 +161,8 @@ class Bot:
         return self.librarian.arxiv
 
     def close(self) -> None:
+        if self.streams is not None:
+            self.streams.stop()
         self.mastodon.close()
         self.librarian.close()
 
@@ -128,16 +177,20 @@ def built(
     sweep_on_start: bool = True,
     metrics: Metrics | None = None,
     wait: Callable[[float], object] | None = None,
+    streaming: bool = False,
 ) -> Iterator[Bot]:
     """Everything the running bot needs, built from settings in one place, and closed after.
 
     Setting ``stop`` makes the cycle end at the next step boundary. ``now`` and ``monotonic``
-    are the clocks (tests move them).
+    are the clocks (tests move them). With ``streaming`` (a running bot, not ``run --once``)
+    the live streams are followed as ``BOT_STREAMING`` says.
     """
     stop = stop or threading.Event()
     backoff = Backoff(settings.bot_retry_base_seconds, settings.bot_retry_max_seconds)
     librarian = build_librarian(settings, Store.open(settings.state_path), backoff, monotonic, now)
     mastodon = build_mastodon(settings)
+    doorbell = Doorbell()
+    streams = build_streams(settings, doorbell) if streaming else None
     cycle = Cycle(
         librarian.store,
         mastodon,
@@ -149,8 +202,9 @@ def built(
         sweep_on_start=sweep_on_start,
         metrics=metrics,
         wait=wait or stop.wait,
+        streams=streams,
     )
-    bot = Bot(cycle, librarian, mastodon)
+    bot = Bot(cycle, librarian, mastodon, streams, doorbell)
     try:
         yield bot
     finally:
@@ -166,12 +220,13 @@ def run(settings: Settings, *, once: bool = False) -> int:
         port = metrics.serve(settings.bot_metrics_host, settings.bot_metrics_port)
         log.info("metrics_serving", host=settings.bot_metrics_host, port=port)
     # From cron, every run is a start: sweep by the time of the last sweep instead.
-    with built(settings, stop, sweep_on_start=not once, metrics=metrics) as bot:
+    with built(settings, stop, sweep_on_start=not once, metrics=metrics, streaming=not once) as bot:
         log.info(
             "starting",
             base_url=settings.mastodon_base_url,
             hashtags=list(settings.bot_hashtags),
             poll_interval=settings.bot_poll_interval,
+            streaming=settings.bot_streaming if not once else "off",
             dry_run=settings.bot_dry_run,
             state=str(settings.state_path),
         )
@@ -186,7 +241,7 @@ def run(settings: Settings, *, once: bool = False) -> int:
             # For cron: non-zero when anything in the cycle failed (it is retried next time).
             return EXIT_FAILED if report.errors else EXIT_OK
         code, finished = _with_signals(
-            stop, lambda: serve(bot.cycle, settings.bot_poll_interval, stop)
+            stop, lambda: serve(bot.cycle, settings.bot_poll_interval, stop, bot.doorbell)
         )
     if not finished:
         # A request still hanging after the grace time is abandoned: every step is recorded,
@@ -212,22 +267,32 @@ def _with_signals(stop: threading.Event, body: Callable[[], T]) -> T:
 
 
 def serve(
-    cycle: Cycle, interval: float, stop: threading.Event, grace: float = STOP_GRACE_SECONDS
+    cycle: Cycle,
+    interval: float,
+    stop: threading.Event,
+    doorbell: Doorbell | None = None,
+    grace: float = STOP_GRACE_SECONDS,
 ) -> tuple[int, bool]:
-    """Run cycles every ``interval`` seconds on the scheduler until ``stop`` is set.
+    """Run cycles every ``interval`` seconds on the scheduler until ``stop`` is set, and at
+    once when the ``doorbell`` rings.
 
     Returns the exit code, and whether the cycle in progress reached a step boundary within
     ``grace`` seconds of the stop.
     """
     outcome = {"code": EXIT_OK}
     busy = threading.Lock()
+    bell = doorbell or Doorbell()
 
     def job() -> None:
         if stop.is_set():
             return
         try:
             with busy:
-                cycle.run_cycle()
+                while True:
+                    bell.answer()
+                    cycle.run_cycle()
+                    if stop.is_set() or not bell.rung():
+                        break
         except AuthError as exc:
             log.error("auth_failed", error=exc, hint="check MASTODON_ACCESS_TOKEN and its scopes")
             outcome["code"] = EXIT_AUTH
@@ -242,6 +307,18 @@ def serve(
     )
     scheduler.add_job(job, "interval", seconds=interval, next_run_time=datetime.now(UTC), id="poll")
     scheduler.start()
+
+    def answer_the_door() -> None:
+        while not stop.is_set():
+            if not bell.wait(timeout=0.5) or stop.is_set():
+                continue
+            if not busy.locked():  # a running cycle goes round again by itself
+                with contextlib.suppress(Exception):  # shutting down: nothing left to run
+                    scheduler.modify_job("poll", next_run_time=datetime.now(UTC))
+            stop.wait(0.2)  # still rung then: the cycle was just ending, so prod again
+
+    door = threading.Thread(target=answer_the_door, name="doorbell", daemon=True)
+    door.start()
     try:
         stop.wait()
     finally:

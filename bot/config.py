@@ -125,6 +125,10 @@ class Settings(ReplySettings):
     bot_metrics_host: str = "0.0.0.0"  # noqa: S104 -- counts only, no secrets; off by default
     bot_sweep_seconds: float = Field(default=300.0, gt=0, le=86400)
     bot_lookback_hours: float = Field(default=6.0, gt=0, le=24 * 7)
+    bot_streaming: Literal["auto", "off"] = "auto"
+    bot_stream_poll_factor: int = Field(default=5, ge=1, le=100)
+    bot_stream_dead_seconds: float = Field(default=60.0, ge=1, le=3600)
+    bot_stream_retry_seconds: float = Field(default=1800.0, gt=0, le=86400)
 
     @field_validator("mastodon_base_url")
     @classmethod
@@ -147,7 +151,7 @@ class Settings(ReplySettings):
                 tags.append(tag)
         return tuple(tags)
 
-    @field_validator("bot_reply_visibility", "bot_hashtag_policy", mode="before")
+    @field_validator("bot_reply_visibility", "bot_hashtag_policy", "bot_streaming", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value

@@ -21,7 +21,7 @@ import structlog
 
 from bot.config import Settings
 from bot.errors import RejectedError, TransientError
-from bot.health import LAST_CYCLE
+from bot.health import LAST_CYCLE, STREAMS
 from bot.health import MAX_AGE as HEALTH_MAX_AGE
 from bot.intake import Identity, Intake
 from bot.metrics import Metrics
@@ -47,9 +47,12 @@ from bot.sources import (
     read_source,
 )
 from bot.store import Store
+from bot.streams import Streams, plan_streams, streams_to_json
 from bot.sweeps import Sweeps
 
 PRUNE_EVERY_SECONDS = 24 * 3600
+STREAMED = "stream"
+"""The source name streamed statuses are recorded under (they move no cursor)."""
 POLL_RESUME = "poll_resume_at"
 """Meta key: when polling may resume after it was stretched to save the request budget."""
 log = structlog.get_logger()
@@ -69,6 +72,7 @@ class Cycle:
         sweep_on_start: bool = True,
         metrics: Metrics | None = None,
         wait: Callable[[float], object] = time.sleep,
+        streams: Streams | None = None,
     ) -> None:
         self._store = store
         self._mastodon = mastodon
@@ -91,6 +95,8 @@ class Cycle:
         self._metrics = metrics
         self._wait = wait
         self._rooms: tuple[Intake, Poster, list[Source]] | None = None
+        self._streams = streams
+        self._polled_at: float | None = None
 
     def start(self) -> None:
         """Learn who the bot is (so it never answers itself) and the server's post limits.
@@ -140,6 +146,16 @@ class Cycle:
             wait=self._wait,
         )
         self._rooms = (intake, poster, sources)
+        if self._streams is not None:
+            server = self._watch.server
+            plan = plan_streams(
+                server,
+                self._settings.bot_hashtags,
+                has_token=self._settings.has_token,
+                mode=self._settings.bot_streaming,
+                hashtag_feeds=server.hashtag_feeds,
+            )
+            self._streams.start(plan, me.account_id, self._settings.bot_hashtags)
 
     def run_cycle(self) -> CycleReport:
         """Read the sources when due, then work through the queue. AuthError propagates."""
@@ -159,7 +175,8 @@ class Cycle:
                     report.errors.append(f"start:{type(exc).__name__}")
             if self._rooms is not None:
                 self._watch.refresh_if_due()
-                if now >= self._next_poll_at:
+                self._take_streamed(report)
+                if self._poll_due(now):
                     self._read_all(report, now)
                 self._drain(report)
         did_something = report.seen or report.posts or report.dropped or report.errors
@@ -178,22 +195,80 @@ class Cycle:
             elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         )
         # The loop is alive, whatever the world answered: the healthcheck watches this.
+        views = self._streams.views() if self._streams is not None else []
         self._store.set_metas(
             {
                 LAST_CYCLE: self._now().isoformat(),
                 HEALTH_MAX_AGE: repr(self._settings.health_max_age_seconds),
+                STREAMS: streams_to_json(views),
             }
         )
         if self._metrics is not None:
             paused = {"mastodon": self._pause.retry_in(), "arxiv": self._papers.paused_for()}
-            self._metrics.observe(report, self._store.queue_depth(), paused, self._now())
+            self._metrics.observe(report, self._store.queue_depth(), paused, self._now(), views)
         return report
+
+    def _poll_due(self, now: float) -> bool:
+        """Due at the scheduler's pace (or a stretched one); with streams, at once after a
+        stream (re)connected, to catch up on what it missed, and only every
+        ``BOT_STREAM_POLL_FACTOR`` intervals while every stream is healthy."""
+        due = now >= self._next_poll_at
+        if self._streams is None:
+            return due
+        if self._streams.take_catch_up() and due:
+            log.info("catch_up_poll")
+            return True
+        if due and self._polled_at is not None and self._streams.healthy():
+            interval = self._settings.bot_poll_interval
+            slower = interval * self._settings.bot_stream_poll_factor - interval / 2
+            return now - self._polled_at >= slower
+        return due
+
+    def _take_streamed(self, report: CycleReport) -> None:
+        """What the streams brought since the last cycle, through the same intake as a poll:
+        a status decided before (by a poll, or on another stream) is not decided again."""
+        if self._streams is None:
+            return
+        taken = self._streams.take()
+        if not taken:
+            return
+        assert self._rooms is not None
+        intake = self._rooms[0]
+        seen: set[str] = set()
+        try:
+            for mentions in (True, False):
+                batch = []
+                for is_mention, status in taken:
+                    if is_mention != mentions or status.id in seen:
+                        continue
+                    seen.add(status.id)
+                    if not self._store.decided(status.id):
+                        batch.append(status)
+                if not batch:
+                    continue
+                decided = intake.decide(mentions, batch)
+                report.seen += len(batch)
+                report.streamed += len(batch)
+                report.skipped += len(batch) - len(decided.requests)
+                report.queued += self._store.record_page(
+                    STREAMED,
+                    None,
+                    decided.requests,
+                    stops=decided.stops,
+                    skipped=decided.skipped,
+                )
+        except TransientError as exc:  # the polls find them again; the stream's hint is lost
+            report.errors.append(f"stream:{type(exc).__name__}")
+            self._mastodon_failed(exc, "stream_intake_failed", report)
 
     def _read_all(self, report: CycleReport, now: float) -> None:
         assert self._rooms is not None
         intake, _, sources = self._rooms
         counts = ReadCounts()
-        sweeping = self._sweeps.due(now)
+        streaming = self._streams is not None and self._streams.healthy()
+        sweeping = self._sweeps.due(
+            now, self._settings.bot_stream_poll_factor if streaming else 1.0
+        )
         try:
             for source in sources:
                 if self._should_stop():
@@ -222,6 +297,7 @@ class Cycle:
                 report.drop("backlog_full")
         if sweeping:
             self._sweeps.done(now)
+        self._polled_at = now
         self._pause.succeeded()
         interval = self._settings.bot_poll_interval
         gap = stretched_gap(self._mastodon.rate_limit(), len(sources), interval)

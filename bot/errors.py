@@ -36,3 +36,12 @@ class AuthError(BotError):
 
 class StateError(BotError):
     """The state database cannot be opened or used."""
+
+
+class StreamRefused(BotError):
+    """The server answered a stream's connect with an error status (404: no such stream
+    here, 401: a token is needed): not worth retrying soon."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status

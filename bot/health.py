@@ -10,6 +10,7 @@ test holds the two readings together).
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Mapping
@@ -20,6 +21,9 @@ LAST_CYCLE = "last_good_cycle"
 """When the loop last completed a cycle, whatever the servers answered (the key's name is
 from when only error-free cycles counted; kept so older state files still read)."""
 MAX_AGE = "health_max_age_seconds"
+STREAMS = "streams"
+"""Each live stream's state after the last cycle (JSON, written by the cycle): shown, not
+judged; polling is the record, so a stream down is no reason to restart the bot."""
 DEFAULT_MAX_AGE = 180.0
 """For a state file written before the bot recorded its own limit: three 60-second polls."""
 DEFAULT_DATA_DIR = Path("./data")
@@ -69,14 +73,36 @@ def check(path: Path, now: datetime | None = None) -> tuple[bool, str]:
         try:
             rows = dict(
                 db.execute(
-                    "SELECT key, value FROM meta WHERE key IN (?, ?)", (LAST_CYCLE, MAX_AGE)
+                    "SELECT key, value FROM meta WHERE key IN (?, ?, ?)",
+                    (LAST_CYCLE, MAX_AGE, STREAMS),
                 ).fetchall()
             )
         finally:
             db.close()
     except sqlite3.Error as exc:
         return False, f"cannot read the state at {path}: {exc}"
-    return verdict(rows.get(LAST_CYCLE), rows.get(MAX_AGE), now or datetime.now(UTC))
+    now = now or datetime.now(UTC)
+    ok, why = verdict(rows.get(LAST_CYCLE), rows.get(MAX_AGE), now)
+    return ok, why + streams_line(rows.get(STREAMS), now)
+
+
+def streams_line(stored: str | None, now: datetime) -> str:
+    """``; streams: user connected (last event 3 s ago), …`` or nothing without streams."""
+    try:
+        streams = json.loads(stored) if stored else []
+    except ValueError:
+        return ""
+    parts = []
+    for stream in streams if isinstance(streams, list) else []:
+        state = "connected" if stream.get("connected") else "down"
+        if stream.get("refused"):
+            state = f"refused ({stream['refused']})"
+        at = stream.get("last_event_at")
+        if at:
+            age = (now - datetime.fromisoformat(at)).total_seconds()
+            state += f" (last event {age:.0f} s ago)"
+        parts.append(f"{stream.get('stream')} {state}")
+    return f"; streams: {', '.join(parts)}" if parts else ""
 
 
 def main() -> int:

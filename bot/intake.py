@@ -184,6 +184,8 @@ class Intake:
     # --- mentions --------------------------------------------------------------------------
 
     def _mentions(self, statuses: Sequence[Status]) -> Decided:
+        # A mention seen before (streamed, then polled) was decided then: decided once.
+        statuses = [m for m in statuses if not self._store.decided(m.id)]
         # What each mention names and asks, read once from its HTML.
         asked = {
             m.id: (self.refs(m), command_in(status_text(m.content), self._me.username))
@@ -246,6 +248,7 @@ class Intake:
         facts = {"status_id": mention.id, "command": command}
         if decision.action == "ignore":
             log.info("mention_skipped", reason=decision.reason, **facts)
+            skipped[mention.id] = decision.reason
             return None
         mention_text = mention_for(mention)
         if decision.action in ("stop", "start"):
@@ -260,10 +263,12 @@ class Intake:
             parent = parents.get(mention.in_reply_to_id or "", "unreadable_unknown")
             if isinstance(parent, str):
                 log.info("mention_skipped", reason=f"parent_{parent}", **facts)
+                skipped[mention.id] = f"parent_{parent}"
                 return None
             chatting = conversation_skip_reason(parent, self._me.account_id)
             if chatting is not None:
                 log.info("mention_skipped", reason=chatting, **facts)
+                skipped[mention.id] = chatting
                 return None
             refs = self.refs(parent)
             subject_author = parent.account.id
@@ -273,6 +278,7 @@ class Intake:
             since = self._now() - timedelta(days=1)
             if self._store.notices_since(asker, "help", since) or asker in rates.helped:
                 log.info("mention_skipped", reason="help_sent_today", **facts)
+                skipped[mention.id] = "help_sent_today"
                 return None
             rates.helped.add(asker)
             return self._message(mention, "help", help_text(mention_text))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -100,8 +101,19 @@ class MastodonGateway:
                 data = self._get_json("/api/v1/instance")
         version = str(_get(data, "version") or "")
         name = None if "compatible" in version.lower() else self._nodeinfo_name()
-        server = identify(version, name)
-        statuses = _get(_get(data, "configuration"), "statuses")
+        configuration = _get(data, "configuration")
+        feeds = _get(_get(configuration, "timelines_access"), "hashtag_feeds")
+        streaming = _get(_get(configuration, "urls"), "streaming") or _get(
+            _get(data, "urls"), "streaming_api"
+        )
+        server = replace(
+            identify(version, name),
+            streaming_url=str(streaming) if streaming else None,
+            hashtag_feeds="disabled"
+            if _get(feeds, "local") == "disabled" and _get(feeds, "remote") == "disabled"
+            else "public",
+        )
+        statuses = _get(configuration, "statuses")
         most = _positive(_get(statuses, "max_characters")) or _positive(
             _get(data, "max_toot_chars")
         )
@@ -112,6 +124,16 @@ class MastodonGateway:
             counting=server.counting,
         )
         return server, limits
+
+    def app_scopes(self) -> tuple[str, ...] | None:
+        """The scopes the token was granted (Mastodon 4.3+ tells the app); None if unknown."""
+        try:
+            with _translated(self, "read the app's credentials"):
+                data = self._api.app_verify_credentials()
+        except (RejectedError, TransientError, AuthError):
+            return None
+        scopes = _get(data, "scopes")
+        return tuple(str(s) for s in scopes) if isinstance(scopes, list) else None
 
     def _nodeinfo_name(self) -> str | None:
         try:

@@ -6,13 +6,13 @@ its own registry (nothing global), served by ``prometheus-client``'s small HTTP 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
-from bot.models import CycleReport
+from bot.models import CycleReport, StreamView
 
 
 class Metrics:
@@ -43,6 +43,18 @@ class Metrics:
             ["service"],
             registry=r,
         )
+        self.stream_connected = Gauge(
+            "arxiv_bot_stream_connected",
+            "Whether a live stream is connected (1) or not (0)",
+            ["stream"],
+            registry=r,
+        )
+        self.stream_age = Gauge(
+            "arxiv_bot_stream_last_event_age_seconds",
+            "Seconds since a live stream last carried a heartbeat or an event",
+            ["stream"],
+            registry=r,
+        )
         self.last_cycle = Gauge(
             "arxiv_bot_last_cycle_timestamp_seconds",
             "When the loop last completed a cycle",
@@ -50,9 +62,15 @@ class Metrics:
         )
 
     def observe(
-        self, report: CycleReport, queue_depth: int, paused: Mapping[str, float], at: datetime
+        self,
+        report: CycleReport,
+        queue_depth: int,
+        paused: Mapping[str, float],
+        at: datetime,
+        streams: Sequence[StreamView] = (),
     ) -> None:
-        self.seen.labels("live").inc(report.seen)
+        self.seen.labels("live").inc(report.seen - report.streamed)
+        self.seen.labels("stream").inc(report.streamed)
         self.seen.labels("sweep").inc(report.swept)
         self.posts.inc(report.posts)
         self.replied.inc(report.replied)
@@ -64,6 +82,10 @@ class Metrics:
         for service, seconds in paused.items():
             self.paused.labels(service).set(seconds)
         self.last_cycle.set(at.timestamp())
+        for view in streams:
+            self.stream_connected.labels(view.name).set(1 if view.connected else 0)
+            if view.last_event_at is not None:
+                self.stream_age.labels(view.name).set((at - view.last_event_at).total_seconds())
 
     def serve(self, host: str, port: int) -> int:
         """Serve ``/metrics`` from a daemon thread; returns the port (``0`` picks a free one)."""

@@ -157,6 +157,8 @@ class CycleReport:
     arxiv_requests: int = 0
     swept: int = 0
     """Statuses read again by a sweep of recent history."""
+    streamed: int = 0
+    """Statuses that came over a live stream (also counted in ``seen``)."""
     errors: list[str] = field(default_factory=list)
     dropped_reasons: Counter[str] = field(default_factory=Counter)
     api_errors: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -169,3 +171,25 @@ class CycleReport:
     def api_error(self, service: str, exc: BaseException) -> None:
         status = getattr(exc, "status", None)
         self.api_errors[(service, str(status) if status is not None else type(exc).__name__)] += 1
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSpec:
+    """One live stream: the account's own (its mentions) or one hashtag's."""
+
+    kind: Literal["user", "hashtag"]
+    tag: str | None = None
+
+    @property
+    def name(self) -> str:
+        return "user" if self.kind == "user" else f"hashtag:{self.tag}"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamView:
+    """One stream as the healthcheck and the metrics show it."""
+
+    name: str
+    connected: bool
+    last_event_at: datetime | None
+    refused: str | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.models import Account, Page, Paper, Post, ServerLimits, Status
+from bot.models import Account, Page, Paper, Post, ServerLimits, Status, StreamSpec
 from bot.pacing import RateLimit
 from bot.servers import Server
 
@@ -43,3 +43,30 @@ class LlmPort(Protocol):
     model: str
 
     def tldr(self, paper: Paper) -> str: ...
+
+
+class StreamEvents(Protocol):
+    """What a stream reports, from its reading thread; none of these may raise."""
+
+    def connected(self) -> None: ...
+    def alive(self) -> None:
+        """A heartbeat or any event: the connection still carries something."""
+        ...
+
+    def status(self, status: Status) -> None: ...
+    def mention(self, status: Status) -> None: ...
+
+
+class StreamConnection(Protocol):
+    def run(self, events: StreamEvents, read_timeout: float) -> None:
+        """Read until the stream ends (returns) or fails (TransientError, StreamRefused)."""
+        ...
+
+    def interrupt(self) -> None:
+        """Wake a read blocked on the socket, from another thread."""
+        ...
+
+
+class StreamOpener(Protocol):
+    def open(self, spec: StreamSpec) -> StreamConnection: ...
+    def close(self) -> None: ...

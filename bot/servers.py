@@ -24,6 +24,10 @@ class Server:
     software: str
     """One of ``KNOWN``, or what the server called itself, lower-cased; ``unknown`` if nothing."""
     version: str = ""
+    streaming_url: str | None = None
+    """Where its streaming API lives, from the instance information (may be another host)."""
+    hashtag_feeds: str = "public"
+    """``disabled`` when the admin switched hashtag feeds off (Mastodon 4.5)."""
 
     @property
     def genuine_mastodon(self) -> bool:

@@ -44,10 +44,11 @@ class Sweeps:
         self._on_start = on_start
         self._swept_at: float | None = None
 
-    def due(self, monotonic_now: float) -> bool:
+    def due(self, monotonic_now: float, slower: float = 1.0) -> bool:
         """At the start of a running bot, then every ``BOT_SWEEP_SECONDS`` (for ``run --once``
-        from cron, by the time of the last sweep kept in the state file)."""
-        every = self._settings.bot_sweep_seconds
+        from cron, by the time of the last sweep kept in the state file); ``slower`` times
+        less often while live streams deliver late posts as they arrive."""
+        every = self._settings.bot_sweep_seconds * slower
         if self._swept_at is not None:
             return monotonic_now - self._swept_at >= every
         if self._on_start:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -37,6 +38,9 @@ class Response:
     body: bytes = b""
     content_type: str = "application/json; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
+    stream: Callable[[Callable[[bytes], bool]], bool] | None = None
+    """A body sent in chunks as it comes: called with ``write`` (False once the client is
+    gone); returns True to end the body cleanly, False to cut the connection."""
 
     @classmethod
     def json(cls, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -107,6 +111,9 @@ class LoopbackServer:
                     response = handle(request)
                     if fault is not None and fault.delay_after:
                         time.sleep(fault.delay_after)
+                if response.stream is not None:
+                    self._stream(response)
+                    return
                 self.send_response(response.status)
                 self.send_header("Content-Type", response.content_type)
                 self.send_header("Content-Length", str(len(response.body)))
@@ -115,6 +122,32 @@ class LoopbackServer:
                 self.end_headers()
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(response.body)
+
+            def _stream(self, response: Response) -> None:
+                assert response.stream is not None
+                self.send_response(response.status)
+                self.send_header("Content-Type", response.content_type)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.send_header("Cache-Control", "no-store")
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.close_connection = True
+
+                def write(data: bytes) -> bool:
+                    try:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                        self.wfile.flush()
+                    except OSError:
+                        return False
+                    return True
+
+                if response.stream(write):
+                    with contextlib.suppress(OSError):
+                        self.wfile.write(b"0\r\n\r\n")
+                else:  # cut mid-body, as a dying server or proxy does
+                    with contextlib.suppress(OSError):
+                        self.connection.shutdown(socket.SHUT_RDWR)
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve
 

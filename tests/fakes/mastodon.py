@@ -19,6 +19,7 @@ from typing import Any
 import regex
 
 from tests.fakes.http import LoopbackServer, Request, Response
+from tests.fakes.streaming import StreamHub
 
 TOKEN = "fake-token-0123456789abcdef"
 _TAG = re.compile(r"(?<![\w/&])#(\w+)")
@@ -194,7 +195,29 @@ class FakeMastodon(LoopbackServer):
         """Answer 403 on relationships (a token without read:follows on some servers)."""
         self.scopes: tuple[str, ...] = ("read", "write")
         """The token's scopes: without ``read``, verify_credentials answers 403."""
+        self.streaming = StreamHub()
+        self.hashtag_feeds = "public"
+        """``disabled``: Mastodon 4.5 with hashtag feeds switched off (instance
+        ``timelines_access``): neither the timeline nor the stream carries them."""
+        self.streaming_host: LoopbackServer | None = None
+        """Set by :meth:`stream_elsewhere`: the streaming API on a host of its own."""
         super().__init__(self._handle)
+
+    def stream_elsewhere(self) -> None:
+        """Serve the streaming API from another host (as mastodon.social does), named in the
+        instance information; this host then answers its paths with 404."""
+        self.streaming_host = LoopbackServer(self._streaming_only)
+
+    def _streaming_only(self, request: Request) -> Response:
+        if request.path.startswith("/api/v1/streaming"):
+            return self._stream(request)
+        return Response.json({"error": "Not found"}, 404)
+
+    def close(self) -> None:
+        self.streaming.close()
+        if self.streaming_host is not None:
+            self.streaming_host.close()
+        super().close()
 
     def rate_limit_headers(self) -> dict[str, str]:
         if self.rate_limit is None:
@@ -279,6 +302,7 @@ class FakeMastodon(LoopbackServer):
             if published_at is not None:
                 record.published_at = published_at
             self.statuses[record.id] = record
+            self._publish_status(record)
             return record.id
 
     def add_mention(
@@ -309,14 +333,19 @@ class FakeMastodon(LoopbackServer):
             record = self.statuses[status]
             record.in_reply_to_id = in_reply_to_id
             record.mentions = (self.bot["acct"], *(a["acct"] for a in also))
-            self.notifications.append((self._new_id(), status, filtered, "mention"))
+            notification = self._new_id()
+            self.notifications.append((notification, status, filtered, "mention"))
+            if not filtered:  # the 4.3 policy holds a filtered one back from the stream too
+                self._publish_notification(notification, status, "mention")
         return status
 
     def add_notification(self, kind: str, status_id: int) -> None:
         """Another notification: ``favourite``, ``reblog``, or a reply typed ``mention`` that
         does not mention the bot (Sharkey, Iceshrimp)."""
         with self._state_lock:
-            self.notifications.append((self._new_id(), status_id, False, kind))
+            notification = self._new_id()
+            self.notifications.append((notification, status_id, False, kind))
+            self._publish_notification(notification, status_id, kind)
 
     def posted(self) -> list[StatusRecord]:
         """Statuses created through the API (the bot's posts), oldest first."""
@@ -375,6 +404,10 @@ class FakeMastodon(LoopbackServer):
             return Response.json({"links": [{"rel": schema, "href": href}]})
         if path == "/nodeinfo/2.0":
             return Response.json({"version": "2.0", "software": {"name": self.flavour.nodeinfo}})
+        if path.startswith("/api/v1/streaming"):
+            if self.streaming_host is not None:
+                return Response.json({"error": "Not found"}, 404)
+            return self._stream(request)
         if path.startswith("/api/v1/timelines/tag/"):
             if self.flavour.tag_timeline_needs_token and not self._authorised(request):
                 return Response.json({"error": "Unauthorized"}, 401)
@@ -386,7 +419,16 @@ class FakeMastodon(LoopbackServer):
         if path == "/api/v1/notifications":
             if not self._authorised(request):
                 return Response.json({"error": "The access token is invalid"}, 401)
+            if not self._reads_notifications():
+                return Response.json({"error": "This action is outside the authorized scopes"}, 403)
             return self._notifications(request)
+        if path == "/api/v1/apps/verify_credentials":
+            if not self._authorised(request):
+                return Response.json({"error": "The access token is invalid"}, 401)
+            # Mastodon 4.3+ tells an app its scopes
+            return Response.json(
+                {"name": "arxiv-bot", "website": None, "scopes": list(self.scopes)}
+            )
         if path == "/api/v1/accounts/relationships":
             if self.relationships_forbidden:
                 return Response.json({"error": "This action is outside the authorized scopes"}, 403)
@@ -419,6 +461,49 @@ class FakeMastodon(LoopbackServer):
                     return Response.json({"error": "Record not found"}, 404)
                 return Response.json(self._status_json(record))
         return Response.json({"error": "Not found"}, 404)
+
+    def _stream(self, request: Request) -> Response:
+        """SSE on Mastodon only (GoToSocial, Akkoma and the rest stream over WebSocket, so
+        these paths are not found); a user token for every stream since 4.2."""
+        path = request.path.rstrip("/")
+        if self.flavour_name != "mastodon":
+            return Response.json({"error": "Not found"}, 404)
+        if path == "/api/v1/streaming/health":
+            return Response(200, b"OK", "text/plain")
+        if not self._authorised(request):
+            return Response.json({"error": "Error: Missing access token"}, 401)
+        if path == "/api/v1/streaming/user":
+            return self.streaming.serve("user")
+        if path == "/api/v1/streaming/hashtag":
+            tag = (request.query.get("tag") or [""])[0].lower()
+            if not tag:
+                return Response.json({"error": "Missing tag name parameter"}, 400)
+            return self.streaming.serve(f"hashtag:{tag}")
+        return Response.json({"error": "Unknown stream type"}, 400)
+
+    def _publish_status(self, record: StatusRecord) -> None:
+        """A public post is pushed to the streams of its hashtags (unless feeds are off)."""
+        if record.visibility != "public" or self.hashtag_feeds == "disabled":
+            return
+        payload = self._status_json(record)
+        for tag in record.tags:
+            self.streaming.publish(f"hashtag:{tag}", "update", payload)
+
+    def _reads_notifications(self) -> bool:
+        return bool({"read", "read:notifications"} & set(self.scopes))
+
+    def _publish_notification(self, notification_id: int, status_id: int, kind: str) -> None:
+        if not self._reads_notifications():
+            return  # the user stream leaves notifications out without a word
+        record = self.statuses[status_id]
+        payload = {
+            "id": str(notification_id),
+            "type": kind,
+            "created_at": "2026-11-26T00:00:00.000Z",
+            "account": record.account,
+            "status": self._status_json(record),
+        }
+        self.streaming.publish("user", "notification", payload)
 
     def _notifications(self, request: Request) -> Response:
         q = request.query
@@ -487,17 +572,30 @@ class FakeMastodon(LoopbackServer):
             "version": self.flavour.version,
             "configuration": {"statuses": {"max_characters": self.max_characters}},
         }
+        if self.flavour_name == "mastodon":
+            v1["urls"] = {"streaming_api": self._streaming_url()}
         if self.flavour.v1_max_toot_chars:
             v1["max_toot_chars"] = self.max_characters
             del v1["configuration"]
         return v1
 
+    def _streaming_url(self) -> str:
+        host = self.streaming_host or self
+        return host.url.replace("http://", "ws://")  # Mastodon names its wss:// URL
+
     def _instance(self) -> dict[str, Any]:
+        feeds = self.hashtag_feeds
         return {
             "domain": "fake.example",
             "title": "Fake",
             "version": self.flavour.version,
             "configuration": {
+                "urls": {"streaming": self._streaming_url()},
+                "timelines_access": {
+                    "live_feeds": {"local": "public", "remote": "public"},
+                    "hashtag_feeds": {"local": feeds, "remote": feeds},
+                    "trending_link_feeds": {"local": "public", "remote": "public"},
+                },
                 "statuses": {
                     "max_characters": self.max_characters,
                     "max_media_attachments": 4,
@@ -546,6 +644,8 @@ class FakeMastodon(LoopbackServer):
         }
 
     def _tag_timeline(self, request: Request, tag: str) -> Response:
+        if self.hashtag_feeds == "disabled":
+            return Response.json([])
         q = request.query
         names = [tag.lower(), *(t.lower() for t in q.get("any[]", []))]
         mode = self.flavour.any_tags
@@ -633,6 +733,7 @@ class FakeMastodon(LoopbackServer):
                 mentions=tuple(m.group(0)[1:] for m in _MENTION.finditer(_URL.sub("", text))),
             )
             self.statuses[record.id] = record
+            self._publish_status(record)
             if key is not None:
                 self.keys[(self.token, key)] = record.id
             return Response.json(self._status_json(record))
