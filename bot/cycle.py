@@ -1,6 +1,7 @@
 """One cycle, in order; the only code that sequences I/O.
 
-    read every source, page by page (sources) → decide each page's requests (intake)
+    take what the live streams brought (streams), then, when due, read every source page by
+    page (sources) → decide each page's requests (intake)
     → queue them and move the cursor (store, one step)
     → papers for everything queued (papers: cache, then one batched arXiv request)
     → post each request's replies exactly once (posting) → mark it done
@@ -29,15 +30,14 @@ from bot.models import CycleReport, PendingStatus
 from bot.pacing import (
     Backoff,
     budget_warning,
-    stretched_gap,
     tag_groups,
 )
 from bot.papers import Papers
-from bot.pauses import Pause, monotonic_deadline, wall_time
+from bot.pauses import Pause
 from bot.policy import over_rate
+from bot.poll_pace import PollPace
 from bot.ports import MastodonPort
 from bot.posting import Poster, too_long
-from bot.records import UnreadableRecord, resume_from_json, resume_to_json
 from bot.server_watch import ServerWatch
 from bot.sources import (
     HashtagSource,
@@ -53,8 +53,6 @@ from bot.sweeps import Sweeps
 PRUNE_EVERY_SECONDS = 24 * 3600
 STREAMED = "stream"
 """The source name streamed statuses are recorded under (they move no cursor)."""
-POLL_RESUME = "poll_resume_at"
-"""Meta key: when polling may resume after it was stretched to save the request budget."""
 log = structlog.get_logger()
 
 
@@ -89,14 +87,13 @@ class Cycle:
             now,
         )
         self._watch = ServerWatch(mastodon, store, monotonic)
-        self._next_poll_at = self._stored_poll_resume()
+        self._pace = PollPace(store, settings, monotonic, now)
         self._pruned_at: float | None = None
         self._sweeps = Sweeps(store, settings, now, on_start=sweep_on_start)
         self._metrics = metrics
         self._wait = wait
         self._rooms: tuple[Intake, Poster, list[Source]] | None = None
         self._streams = streams
-        self._polled_at: float | None = None
 
     def start(self) -> None:
         """Learn who the bot is (so it never answers itself) and the server's post limits.
@@ -176,7 +173,12 @@ class Cycle:
             if self._rooms is not None:
                 self._watch.refresh_if_due()
                 self._take_streamed(report)
-                if self._poll_due(now):
+                streams = self._streams
+                if self._pace.due(
+                    now,
+                    catching_up=streams is not None and streams.take_catch_up(),
+                    streams_healthy=streams is not None and streams.healthy(),
+                ):
                     self._read_all(report, now)
                 self._drain(report)
         did_something = report.seen or report.posts or report.dropped or report.errors
@@ -207,22 +209,6 @@ class Cycle:
             paused = {"mastodon": self._pause.retry_in(), "arxiv": self._papers.paused_for()}
             self._metrics.observe(report, self._store.queue_depth(), paused, self._now(), views)
         return report
-
-    def _poll_due(self, now: float) -> bool:
-        """Due at the scheduler's pace (or a stretched one); with streams, at once after a
-        stream (re)connected, to catch up on what it missed, and only every
-        ``BOT_STREAM_POLL_FACTOR`` intervals while every stream is healthy."""
-        due = now >= self._next_poll_at
-        if self._streams is None:
-            return due
-        if self._streams.take_catch_up() and due:
-            log.info("catch_up_poll")
-            return True
-        if due and self._polled_at is not None and self._streams.healthy():
-            interval = self._settings.bot_poll_interval
-            slower = interval * self._settings.bot_stream_poll_factor - interval / 2
-            return now - self._polled_at >= slower
-        return due
 
     def _take_streamed(self, report: CycleReport) -> None:
         """What the streams brought since the last cycle, through the same intake as a poll:
@@ -297,32 +283,8 @@ class Cycle:
                 report.drop("backlog_full")
         if sweeping:
             self._sweeps.done(now)
-        self._polled_at = now
         self._pause.succeeded()
-        interval = self._settings.bot_poll_interval
-        gap = stretched_gap(self._mastodon.rate_limit(), len(sources), interval)
-        stretched = self._next_poll_at > float("-inf")
-        if gap > interval:
-            # Due half an interval before the gap ends, so scheduler jitter costs no cycle.
-            self._next_poll_at = now + gap - interval / 2
-            if not stretched:
-                log.warning("polling_stretched", gap_seconds=round(gap, 1), interval=interval)
-        elif stretched:
-            self._next_poll_at = float("-inf")  # the scheduler's interval is the pace again
-            log.info("polling_restored", interval=interval)
-        else:
-            return  # nothing changed: nothing to keep
-        at = wall_time(self._next_poll_at, self._monotonic, self._now)
-        self._store.set_meta(POLL_RESUME, resume_to_json(at))
-
-    def _stored_poll_resume(self) -> float:
-        """When polling may resume after a stretch, as a previous run left it."""
-        stored = self._store.meta(POLL_RESUME)
-        try:
-            at = resume_from_json(stored) if stored is not None else None
-        except UnreadableRecord:
-            at = None
-        return float("-inf") if at is None else monotonic_deadline(at, self._monotonic, self._now)
+        self._pace.polled(now, self._mastodon.rate_limit(), len(sources))
 
     def _mastodon_failed(
         self, exc: TransientError, event: str, report: CycleReport, **facts: object

@@ -23,6 +23,7 @@ from bot.app import Bot, built, serve
 from bot.config import Settings
 from bot.errors import StreamRefused
 from bot.mastodon_streams import MastodonStreams
+from bot.metrics import Metrics
 from bot.models import Status, StreamSpec
 from bot.servers import Server
 from bot.streams import StreamPlan, Streams, plan_streams
@@ -395,6 +396,28 @@ def test_health_and_metrics_show_each_stream(
     assert health.returncode == 0
     assert "user connected" in health.stdout
     assert "hashtag:arxiv connected" in health.stdout
+
+
+def test_metrics_show_each_stream_and_count_what_came_by_stream(
+    mastodon: FakeMastodon, make_settings: Callable[..., Settings]
+) -> None:
+    metrics = Metrics()
+    settings = streaming_settings(make_settings)
+    with built(settings, threading.Event(), streaming=True, metrics=metrics) as bot:
+        bot.cycle.run_cycle()
+        wait_for(lambda: bot.streams is not None and bot.streams.healthy())
+        bot.cycle.run_cycle()  # the catch-up poll
+        paper_post(mastodon, PAPER)
+        wait_for(lambda: bot.streams is not None and bool(bot.streams.views()))
+        time.sleep(0.3)
+        bot.cycle.run_cycle()
+    value = metrics.registry.get_sample_value
+    assert value("arxiv_bot_stream_connected", {"stream": "user"}) == 1
+    assert value("arxiv_bot_stream_connected", {"stream": "hashtag:arxiv"}) == 1
+    age = value("arxiv_bot_stream_last_event_age_seconds", {"stream": "user"})
+    assert age is not None
+    assert 0 <= age < 1
+    assert value("arxiv_bot_statuses_seen_total", {"read": "stream"}) == 1
 
 
 def test_check_says_whether_streaming_works_and_warns_about_scopes(
