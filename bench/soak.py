@@ -59,6 +59,7 @@ def main() -> None:
     parser.add_argument("--arxiv-delay", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--late", type=float, default=0.10, help="share of late arrivals")
+    parser.add_argument("--streaming", choices=["auto", "off"], default="auto")
     parser.add_argument(
         "--forbidden", type=float, default=0.02, help="share of mentions under forbidden posts"
     )
@@ -94,6 +95,7 @@ def main() -> None:
         "BOT_POSTS_PER_3H": "100000",
         "BOT_POST_GAP_SECONDS": "0",
         "BOT_SWEEP_SECONDS": "3",
+        "BOT_STREAMING": args.streaming,
         "ARXIV_API_URL": arxiv.api_url,
         "ARXIV_DELAY_SECONDS": str(args.arxiv_delay),
         "ARXIV_TIMEOUT": "5",
@@ -211,6 +213,10 @@ def main() -> None:
     print(
         f"Mastodon requests: {len(mastodon.requests)} ({paged} paged), 429s: {mastodon.throttled}, "
         f"server errors served: {chaos.errors if chaos else 0}, timeouts served: {chaos.timeouts if chaos else 0}"
+    )
+    print(
+        f"live streams (BOT_STREAMING={env.get('BOT_STREAMING', 'auto')}): "
+        f"{len(mastodon.streaming.connects)} connects"
     )
     print(f"bot log: {data / 'bot.log'}")
 
