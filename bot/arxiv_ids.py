@@ -181,6 +181,18 @@ def papers_in_status(
     return _dedupe(refs)
 
 
+def may_point_to_a_paper(
+    content_html: str, card_url: str | None = None, *, bare_ids: bool = False
+) -> bool:
+    """Whether a status is worth parsing at all: the cheap test :func:`papers_in_status`
+    begins with (most statuses fail it)."""
+    return (
+        bare_ids
+        or _has_marker(content_html[:MAX_CONTENT_CHARS])
+        or bool(card_url and _has_marker(card_url))
+    )
+
+
 class _Budget:
     def __init__(self, candidates: int = MAX_CANDIDATES) -> None:
         self.left = candidates

@@ -215,6 +215,10 @@ class Cycle:
         a status decided before (by a poll, or on another stream) is not decided again."""
         if self._streams is None:
             return
+        passed_over = self._streams.take_passed_over()
+        report.seen += passed_over
+        report.streamed += passed_over
+        report.skipped += passed_over
         taken = self._streams.take()
         if not taken:
             return

@@ -36,8 +36,9 @@ from bot.servers import Server
 
 RECONNECT_BASE_SECONDS = 1.0
 RECONNECT_MAX_SECONDS = 300.0
-INBOX_LIMIT = 10_000
-"""Streamed statuses kept for the cycle; beyond, the oldest go (the polls still find them)."""
+INBOX_LIMIT = 1_000
+"""Streamed statuses kept for the cycle. Past it (a burst faster than the cycle can decide)
+the oldest go and a catch-up poll is due: the timeline still has them."""
 log = structlog.get_logger()
 
 
@@ -112,6 +113,7 @@ class Streams:
         dead_after: float,
         retry_after_refusal: float,
         ring: Callable[[], None] = lambda: None,
+        worth_a_look: Callable[[Status], bool] = lambda _: True,
         monotonic: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
@@ -120,6 +122,8 @@ class Streams:
         self._dead_after = dead_after
         self._retry_after_refusal = retry_after_refusal
         self._ring = ring
+        self._worth_a_look = worth_a_look
+        self._passed_over = 0
         self._monotonic = monotonic
         self._now = now
         self._rng = rng or random.Random()  # noqa: S311 -- jitter, not secrets
@@ -129,6 +133,7 @@ class Streams:
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._catch_up = False
+        self._overflowing = False
         self._own_id: str | None = None
         self._watched: frozenset[str] = frozenset()
         self._fallback_said = False
@@ -160,7 +165,15 @@ class Streams:
         with self._lock:
             taken = list(self._inbox)
             self._inbox.clear()
+            self._overflowing = False
         return taken
+
+    def take_passed_over(self) -> int:
+        """Hashtag posts streamed since the last call that point to no paper: seen, and
+        decided on the spot, without waking the cycle."""
+        with self._lock:
+            count, self._passed_over = self._passed_over, 0
+        return count
 
     def take_catch_up(self) -> bool:
         """Whether a stream (re)connected since the last call: then the cycle polls at once."""
@@ -285,8 +298,18 @@ class Streams:
             tags = set(status.tags) | set(status.reblog.tags if status.reblog else ())
             if not tags & self._watched:
                 return
+            if not self._worth_a_look(status.reblog or status):
+                with self._lock:
+                    self._passed_over += 1
+                return
         with self._lock:
+            overflow = len(self._inbox) == INBOX_LIMIT
             self._inbox.append((mention, status))
+            if overflow:
+                self._catch_up = True
+                first_overflow, self._overflowing = not self._overflowing, True
+        if overflow and first_overflow:
+            log.warning("stream_inbox_full", limit=INBOX_LIMIT, then="a catch-up poll")
         log.debug("status_streamed", stream=state.spec.name, status_id=status.id)
         self._ring()
 

@@ -26,7 +26,7 @@ from bot.mastodon_streams import MastodonStreams
 from bot.metrics import Metrics
 from bot.models import Status, StreamSpec
 from bot.servers import Server
-from bot.streams import StreamPlan, Streams, plan_streams
+from bot.streams import INBOX_LIMIT, StreamPlan, Streams, plan_streams
 from tests.conftest import link, paper_post, post_html, start_bot, wait_for
 from tests.fakes.http import Response
 from tests.fakes.mastodon import TOKEN, FakeMastodon
@@ -265,6 +265,93 @@ def test_a_bug_in_a_handler_does_not_end_the_stream(
     failed = [e for e in captured_logs if e["event"] == "stream_event_failed"]
     assert len(failed) == 1
     assert first != second
+
+
+def test_events_cut_anywhere_arrive_whole_and_a_garbled_one_is_skipped(
+    mastodon: FakeMastodon, captured_logs: list[MutableMapping[str, Any]]
+) -> None:
+    mastodon.streaming.chunk_size = 7  # every event split mid-line, mid-character even
+    streams = Streams(
+        MastodonStreams(mastodon.url, TOKEN, timeout=5), dead_after=5, retry_after_refusal=60
+    )
+    streams.start(StreamPlan((StreamSpec("hashtag", "arxiv"),)), "1", ["arxiv"])
+    taken: list[tuple[bool, Status]] = []
+
+    def arrived(count: int) -> bool:
+        taken.extend(streams.take())
+        return len(taken) >= count
+
+    try:
+        mastodon.streaming.wait_for_streams({"hashtag:arxiv"})
+        first = mastodon.add_status(
+            mastodon.add_account("zoe"), post_html("Zoë’s ✨ pick:", link(PAPER)), tags=("arxiv",)
+        )
+        wait_for(lambda: arrived(1))
+        mastodon.streaming.publish_raw("hashtag:arxiv", b"event: update\ndata: {not json\n\n")
+        second = paper_post(mastodon, PAPER)
+        wait_for(lambda: arrived(2))
+        assert mastodon.streaming.connects == ["hashtag:arxiv"], "the connection went on"
+    finally:
+        streams.stop()
+    assert [s.id for _, s in taken] == [str(first), str(second)]
+    assert "Zoë’s ✨ pick:" in taken[0][1].content
+    failed = [e for e in captured_logs if e["event"] == "stream_event_failed"]
+    assert len(failed) == 1
+    assert "not JSON" in failed[0]["error"]
+
+
+def test_a_streamed_post_without_a_paper_does_not_wake_the_cycle(
+    mastodon: FakeMastodon, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings()
+    with built(settings, threading.Event(), streaming=True) as bot:
+        assert bot.doorbell is not None
+        bot.cycle.run_cycle()
+        mastodon.streaming.wait_for_streams(STREAMS)
+        wait_for(lambda: bot.streams is not None and bot.streams.healthy())
+        bot.doorbell.answer()
+        author = mastodon.add_account("dan")
+        for i in range(5):
+            mastodon.add_status(author, post_html(f"chatter {i}"), tags=("arxiv",))
+        time.sleep(0.3)
+        assert not bot.doorbell.rung(), "chatter does not wake the cycle"
+        post = paper_post(mastodon, PAPER)
+        wait_for(bot.doorbell.rung)
+        time.sleep(0.1)
+        report = bot.cycle.run_cycle()
+    assert report.streamed == 6
+    assert report.skipped >= 5
+    assert len(mastodon.replies_to(post)) == 1
+
+
+def test_a_burst_past_the_inbox_keeps_the_newest_and_asks_for_a_catch_up_poll(
+    mastodon: FakeMastodon, captured_logs: list[MutableMapping[str, Any]]
+) -> None:
+    streams = Streams(
+        MastodonStreams(mastodon.url, TOKEN, timeout=5), dead_after=5, retry_after_refusal=60
+    )
+    streams.start(StreamPlan((StreamSpec("hashtag", "arxiv"),)), "1", ["arxiv"])
+    try:
+        mastodon.streaming.wait_for_streams({"hashtag:arxiv"})
+        assert streams.take_catch_up(), "the connect asks for one"
+        author = mastodon.add_account("eve")
+        burst = [paper_post(mastodon, PAPER, account=author) for _ in range(INBOX_LIMIT + 5)]
+        wait_for(
+            lambda: (
+                bool(mastodon.streaming.open_streams) and _delivered(captured_logs) >= len(burst)
+            )
+        )
+        taken = streams.take()
+        catch_up = streams.take_catch_up()
+    finally:
+        streams.stop()
+    assert [s.id for _, s in taken] == [str(i) for i in burst[5:]], "the newest are kept"
+    assert catch_up, "the oldest five are left to a catch-up poll"
+    assert [e["event"] for e in captured_logs].count("stream_inbox_full") == 1
+
+
+def _delivered(logs: list[MutableMapping[str, Any]]) -> int:
+    return sum(1 for e in logs if e["event"] == "status_streamed")
 
 
 def test_a_server_without_streaming_is_polled_with_one_line_that_says_so(

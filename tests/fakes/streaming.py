@@ -41,6 +41,8 @@ class StreamHub:
         self.heartbeats = True
         """False: not even heartbeats (a connection dead somewhere on the way)."""
         self.connects: list[str] = []
+        self.chunk_size: int | None = None
+        """Cut what is sent into pieces this small (proxies and TCP split events anywhere)."""
         self._lock = threading.Lock()
         self._subscribers: list[Subscriber] = []
         self._closed = threading.Event()
@@ -69,7 +71,9 @@ class StreamHub:
 
     def publish(self, stream: str, event: str, payload: dict[str, Any]) -> None:
         """Send to every open subscriber of ``stream`` now; nobody connected, nobody gets it."""
-        data = f"event: {event}\ndata: {json.dumps(payload)}\n\n".encode()
+        self.publish_raw(stream, f"event: {event}\ndata: {json.dumps(payload)}\n\n".encode())
+
+    def publish_raw(self, stream: str, data: bytes) -> None:
         with self._lock:
             targets = [s for s in self._subscribers if s.stream == stream and not s.ended.is_set()]
         for subscriber in targets:
@@ -85,6 +89,10 @@ class StreamHub:
             self.connects.append(stream)
         return Response(200, content_type="text/event-stream", stream=self._feed(subscriber))
 
+    def _send(self, write: Callable[[bytes], bool], data: bytes) -> bool:
+        size = self.chunk_size or len(data)
+        return all(write(data[i : i + size]) for i in range(0, len(data), size))
+
     def _feed(self, subscriber: Subscriber) -> Callable[[Callable[[bytes], bool]], bool]:
         def feed(write: Callable[[bytes], bool]) -> bool:
             try:
@@ -98,7 +106,7 @@ class StreamHub:
                         data = None
                     if subscriber.ended.is_set():
                         break  # what came for a dropped connection is lost with it
-                    if data is not None and not self.silent and not write(data):
+                    if data is not None and not self.silent and not self._send(write, data):
                         return False
                     if self.heartbeats and time.monotonic() - beat >= self.heartbeat:
                         beat = time.monotonic()
