@@ -20,6 +20,9 @@ import argparse
 import random
 import statistics
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from bench.harness import (
     FakeArxiv,
@@ -39,18 +42,29 @@ STREAMS = {"user", "hashtag:arxiv"}
 MODES = {"stream": "auto", "poll": "off"}
 
 
+@contextmanager
+def bot_running(
+    mastodon: FakeMastodon, env: dict[str, str], data: Path, mode: str, settle: float
+) -> Iterator[None]:
+    """``arxiv-bot run`` after a first ``run --once``; with streams, once they are open."""
+    run_once(env, data)
+    process = start(env, data)
+    try:
+        if mode == "stream":
+            mastodon.streaming.wait_for_streams(STREAMS, timeout=30)
+        time.sleep(settle)
+        yield
+    finally:
+        stop(process)
+
+
 def one_run(interval: float, statuses: int, mode: str, rng: random.Random) -> list[float]:
     papers = paper_pool(200)
     mastodon, arxiv = FakeMastodon(), FakeArxiv(papers)
     data = new_data_dir()
     env = bot_env(mastodon, arxiv, data, BOT_POLL_INTERVAL=str(interval), BOT_STREAMING=MODES[mode])
     try:
-        run_once(env, data)
-        process = start(env, data)
-        try:
-            if mode == "stream":
-                mastodon.streaming.wait_for_streams(STREAMS, timeout=30)
-            time.sleep(1.5)  # let it start and settle
+        with bot_running(mastodon, env, data, mode, settle=1.5):
             posted = []
             for _ in range(statuses):
                 # spread over about three intervals, at moments unrelated to the polls
@@ -60,8 +74,6 @@ def one_run(interval: float, statuses: int, mode: str, rng: random.Random) -> li
             wait_until(
                 lambda: all(mastodon.replies_to(s) for s in posted), timeout=interval * 3 + 10
             )
-        finally:
-            stop(process)
         return [
             mastodon.replies_to(s)[0].created - mastodon.statuses[s].created
             for s in posted
@@ -89,12 +101,7 @@ def paged_per_hour(mode: str, seconds: float) -> tuple[int, int]:
         BOT_STREAMING=MODES[mode],
     )
     try:
-        run_once(env, data)
-        process = start(env, data)
-        try:
-            if mode == "stream":
-                mastodon.streaming.wait_for_streams(STREAMS, timeout=30)
-            time.sleep(2)  # past the start and the catch-up poll
+        with bot_running(mastodon, env, data, mode, settle=2):  # past the catch-up poll
             before = _paged(mastodon)
             started = time.monotonic()
             asked: list[int] = []
@@ -104,8 +111,6 @@ def paged_per_hour(mode: str, seconds: float) -> tuple[int, int]:
                 asked.append(post_with_paper(mastodon, author, papers[len(asked)].arxiv_id))
             paged = _paged(mastodon) - before
             answered = sum(1 for s in asked if mastodon.replies_to(s))
-        finally:
-            stop(process)
         return paged, answered
     finally:
         mastodon.close()
