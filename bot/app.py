@@ -158,8 +158,8 @@ class Bot:
     cycle: Cycle
     librarian: Librarian
     mastodon: MastodonGateway
+    doorbell: Doorbell
     streams: Streams | None = None
-    doorbell: Doorbell | None = None
 
     @property
     def store(self) -> Store:
@@ -213,7 +213,7 @@ def built(
         wait=wait or stop.wait,
         streams=streams,
     )
-    bot = Bot(cycle, librarian, mastodon, streams, doorbell)
+    bot = Bot(cycle, librarian, mastodon, doorbell, streams)
     try:
         yield bot
     finally:

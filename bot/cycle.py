@@ -26,7 +26,7 @@ from bot.health import LAST_CYCLE, STREAMS
 from bot.health import MAX_AGE as HEALTH_MAX_AGE
 from bot.intake import Identity, Intake
 from bot.metrics import Metrics
-from bot.models import CycleReport, PendingStatus
+from bot.models import CycleReport, PendingStatus, Status
 from bot.pacing import (
     Backoff,
     budget_warning,
@@ -211,8 +211,8 @@ class Cycle:
         return report
 
     def _take_streamed(self, report: CycleReport) -> None:
-        """What the streams brought since the last cycle, through the same intake as a poll:
-        a status decided before (by a poll, or on another stream) is not decided again."""
+        """What the streams brought since the last cycle, through the same intake as a poll,
+        where a status decided before (by a poll, or on another stream) is not decided again."""
         if self._streams is None:
             return
         passed_over = self._streams.take_passed_over()
@@ -224,16 +224,12 @@ class Cycle:
             return
         assert self._rooms is not None
         intake = self._rooms[0]
-        seen: set[str] = set()
+        first: dict[str, tuple[bool, Status]] = {}  # a post under two watched tags comes twice
+        for mention, status in taken:
+            first.setdefault(status.id, (mention, status))
         try:
             for mentions in (True, False):
-                batch = []
-                for is_mention, status in taken:
-                    if is_mention != mentions or status.id in seen:
-                        continue
-                    seen.add(status.id)
-                    if not self._store.decided(status.id):
-                        batch.append(status)
+                batch = [status for mention, status in first.values() if mention == mentions]
                 if not batch:
                     continue
                 decided = intake.decide(mentions, batch)
@@ -247,7 +243,7 @@ class Cycle:
                     stops=decided.stops,
                     skipped=decided.skipped,
                 )
-        except TransientError as exc:  # the polls find them again; the stream's hint is lost
+        except TransientError as exc:  # polls and sweeps find them again
             report.errors.append(f"stream:{type(exc).__name__}")
             self._mastodon_failed(exc, "stream_intake_failed", report)
 

@@ -17,163 +17,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-_GREEK = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ϵ", "varepsilon": "ε",
-    "zeta": "ζ", "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ",
-    "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "pi": "π", "varpi": "ϖ", "rho": "ρ",
-    "varrho": "ϱ", "sigma": "σ", "varsigma": "ς", "tau": "τ", "upsilon": "υ", "phi": "ϕ",
-    "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ",
-    "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ", "Upsilon": "Υ",
-    "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
-}  # fmt: skip
-_SYMBOLS = {
-    "infty": "∞", "partial": "∂", "nabla": "∇", "ell": "ℓ", "hbar": "ℏ", "aleph": "ℵ",
-    "emptyset": "∅", "varnothing": "∅", "forall": "∀", "exists": "∃", "nexists": "∄",
-    "neg": "¬", "lnot": "¬",
-    "cdot": "·", "times": "×", "div": "÷", "pm": "±", "mp": "∓", "ast": "∗", "star": "⋆",
-    "circ": "∘", "bullet": "•", "oplus": "⊕", "ominus": "⊖", "otimes": "⊗", "odot": "⊙",
-    "cap": "∩", "cup": "∪", "sqcup": "⊔", "sqcap": "⊓", "setminus": "∖", "wedge": "∧",
-    "land": "∧", "vee": "∨", "lor": "∨", "dagger": "†", "ddagger": "‡", "prime": "′",
-    "top": "⊤", "bot": "⊥", "angle": "∠", "triangle": "△", "square": "□", "Box": "□",
-    "diamond": "⋄", "checkmark": "✓", "Re": "ℜ", "Im": "ℑ", "wp": "℘", "imath": "ı",
-    "jmath": "ȷ", "dots": "…", "ldots": "…", "cdots": "⋯", "vdots": "⋮", "ddots": "⋱",
-    "langle": "⟨", "rangle": "⟩", "lceil": "⌈", "rceil": "⌉", "lfloor": "⌊", "rfloor": "⌋",
-    "lvert": "|", "rvert": "|", "vert": "|", "lVert": "‖", "rVert": "‖", "Vert": "‖",
-    "|": "‖", "{": "{", "}": "}", "%": "%", "$": "$", "&": "&", "#": "#", "_": "_",
-    "backslash": "\\", "degree": "°", "S": "§", "dag": "†", "colon": ":",
-}  # fmt: skip
-_RELATIONS = {
-    "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "leqslant": "⩽", "geqslant": "⩾",
-    "ne": "≠", "neq": "≠", "equiv": "≡", "approx": "≈", "simeq": "≃", "sim": "∼",
-    "cong": "≅", "propto": "∝", "ll": "≪", "gg": "≫", "lesssim": "≲", "gtrsim": "≳",
-    "prec": "≺", "succ": "≻", "preceq": "⪯", "succeq": "⪰", "in": "∈", "notin": "∉",
-    "ni": "∋", "subset": "⊂", "supset": "⊃", "subseteq": "⊆", "supseteq": "⊇",
-    "subsetneq": "⊊", "perp": "⊥", "parallel": "∥", "mid": "∣", "nmid": "∤",
-    "to": "→", "rightarrow": "→", "leftarrow": "←", "gets": "←", "Rightarrow": "⇒",
-    "Leftarrow": "⇐", "leftrightarrow": "↔", "Leftrightarrow": "⇔", "iff": "⟺",
-    "implies": "⟹", "impliedby": "⟸", "mapsto": "↦", "longrightarrow": "⟶",
-    "longleftarrow": "⟵", "Longrightarrow": "⟹", "longmapsto": "⟼", "hookrightarrow": "↪",
-    "rightharpoonup": "⇀", "uparrow": "↑", "downarrow": "↓", "vdash": "⊢", "models": "⊨",
-    "triangleq": "≜", "coloneqq": "≔", "doteq": "≐", "asymp": "≍",
-    "=": "=", "<": "<", ">": ">",
-}  # fmt: skip
-_BINARY = {
-    "cdot": "·", "times": "×", "div": "÷", "pm": "±", "mp": "∓", "circ": "∘", "oplus": "⊕",
-    "ominus": "⊖", "otimes": "⊗", "odot": "⊙", "cap": "∩", "cup": "∪", "sqcup": "⊔",
-    "sqcap": "⊓", "setminus": "∖", "wedge": "∧", "land": "∧", "vee": "∨", "lor": "∨",
-}  # fmt: skip
-_BIG_OPERATORS = {
-    "sum": "∑", "prod": "∏", "coprod": "∐", "int": "∫", "iint": "∬", "oint": "∮",
-    "bigcup": "⋃", "bigcap": "⋂", "bigoplus": "⨁", "bigotimes": "⨂",
-}  # fmt: skip
-_OPERATORS = frozenset(
-    [
-        "log",
-        "ln",
-        "lg",
-        "exp",
-        "sin",
-        "cos",
-        "tan",
-        "cot",
-        "sec",
-        "csc",
-        "sinh",
-        "cosh",
-        "tanh",
-        "coth",
-        "arcsin",
-        "arccos",
-        "arctan",
-        "arg",
-        "max",
-        "min",
-        "sup",
-        "inf",
-        "lim",
-        "liminf",
-        "limsup",
-        "det",
-        "dim",
-        "ker",
-        "deg",
-        "gcd",
-        "lcm",
-        "Pr",
-        "hom",
-        "mod",
-    ]
-)
-_SPACES = {",": " ", ";": " ", ":": " ", ">": " ", " ": " ", "quad": " ", "qquad": " ", "!": ""}
-_SIZING = frozenset(
-    [
-        "left",
-        "right",
-        "big",
-        "Big",
-        "bigg",
-        "Bigg",
-        "bigl",
-        "bigr",
-        "Bigl",
-        "Bigr",
-        "biggl",
-        "biggr",
-        "Biggl",
-        "Biggr",
-        "middle",
-        "displaystyle",
-        "textstyle",
-        "scriptstyle",
-        "limits",
-        "nolimits",
-    ]
-)
-_TEXT = frozenset(
-    [
-        "text",
-        "textrm",
-        "textit",
-        "textbf",
-        "textsf",
-        "texttt",
-        "mbox",
-        "mathrm",
-        "mathit",
-        "mathsf",
-        "mathtt",
-        "mathnormal",
-        "rm",
-    ]
-)
-_ACCENTS = {
-    "hat": "\u0302", "widehat": "\u0302", "tilde": "\u0303", "widetilde": "\u0303",
-    "bar": "\u0304", "overline": "\u0305", "vec": "\u20d7", "dot": "\u0307", "ddot": "\u0308",
-    "check": "\u030c", "breve": "\u0306", "acute": "\u0301", "grave": "\u0300",
-    "underline": "\u0332",
-}  # fmt: skip
-_FONTS = ("mathbb", "mathbf", "boldsymbol", "bm", "mathcal", "mathscr", "mathfrak")
-_SUPERSCRIPTS = dict(
-    zip(
-        "0123456789+-−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVWn",
-        "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂⁿ",
-        strict=True,
-    )
-)
-_SUBSCRIPTS = dict(
-    zip("0123456789+-−=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True)
-)
-_SCRIPT_AS_IS = {
-    "*": "*",
-    "′": "′",
-    "″": "″",
-    "†": "†",
-    "‡": "‡",
-    "∗": "*",
-    "∘": "°",
-    "⊤": "ᵀ",
-    "⋆": "⋆",
-}
+from bot import latex_symbols as symbols
+
 _TOKEN = re.compile(r"\\([A-Za-z]+)\s*|\\(.)|(\s+)|(.)", re.DOTALL)
 _ATOM = re.compile(
     r"\d+(?:\.\d+)?|[^\s(){}\[\]/+\-=,][\u0300-\u036f\u20d0-\u20ff]*[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ⁿⁱ₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵀ′*]*"
@@ -298,19 +143,19 @@ class _Reader:
         return [_Piece("ord", value)]
 
     def macro(self, name: str) -> list[_Piece]:
-        if name in _GREEK:
-            return [_Piece("ord", _GREEK[name])]
+        if name in symbols.GREEK:
+            return [_Piece("ord", symbols.GREEK[name])]
         if name == "colon":
             return [_Piece("punct", ":")]
-        if name in _BINARY:
-            return [_Piece("bin", _BINARY[name])]
-        if name in _SYMBOLS:
-            text = _SYMBOLS[name]
+        if name in symbols.BINARY:
+            return [_Piece("bin", symbols.BINARY[name])]
+        if name in symbols.SYMBOLS:
+            text = symbols.SYMBOLS[name]
             return [
                 _Piece("open" if text in "⟨⌈⌊{" else "close" if text in "⟩⌉⌋}" else "ord", text)
             ]
-        if name in _RELATIONS:
-            return [_Piece("rel", _RELATIONS[name])]
+        if name in symbols.RELATIONS:
+            return [_Piece("rel", symbols.RELATIONS[name])]
 
         if name == "not":
             following = self.argument()
@@ -318,29 +163,29 @@ class _Reader:
                 raise Unsure("\\not before more than one symbol")
             text = unicodedata.normalize("NFC", following[0].text + "\u0338")
             return [_Piece("rel", text)]
-        if name in _SPACES:
-            return [_Piece("space", " ")] if _SPACES[name] else []
-        if name in _SIZING:
+        if name in symbols.SPACES:
+            return [_Piece("space", " ")] if symbols.SPACES[name] else []
+        if name in symbols.SIZING:
             if self.at < len(self.tokens) and self.tokens[self.at] == ("char", "."):
                 self.at += 1  # \left. is an invisible delimiter
             return []
-        if name in _OPERATORS:
+        if name in symbols.OPERATORS:
             return [_Piece("op", name)]
-        if name in _BIG_OPERATORS:
-            return [_Piece("op", _BIG_OPERATORS[name])]
+        if name in symbols.BIG_OPERATORS:
+            return [_Piece("op", symbols.BIG_OPERATORS[name])]
         if name == "operatorname":
             if self.at < len(self.tokens) and self.tokens[self.at] == ("char", "*"):
                 self.at += 1
             return [_Piece("op", self.raw_argument().replace(" ", ""))]
-        if name in _TEXT:
+        if name in symbols.TEXT:
             return [_Piece("text", self.raw_argument())]
-        if name in _FONTS:
+        if name in symbols.FONTS:
             return [_Piece(p.kind, _font(name, p.text)) for p in self.argument()]
-        if name in _ACCENTS:
+        if name in symbols.ACCENTS:
             inner = _join(self.argument(), compact=True)
             if not inner:
                 raise Unsure("an accent over nothing")
-            return [_Piece("ord", "".join(c + _ACCENTS[name] for c in inner))]
+            return [_Piece("ord", "".join(c + symbols.ACCENTS[name] for c in inner))]
         if name in ("frac", "tfrac", "dfrac", "cfrac"):
             top = _join(self.argument(), compact=True)
             bottom = _join(self.argument(), compact=True)
@@ -371,7 +216,7 @@ def _font(name: str, text: str) -> str:
 
 def _styled(font: str, c: str) -> str:
     """``c`` in a math alphabet; Greek and marks stay as they are, as TeX shows them."""
-    style = _ALPHABETS[
+    style = symbols.ALPHABETS[
         "mathbf" if font in ("boldsymbol", "bm") else "mathcal" if font == "mathscr" else font
     ]
     if c in style.elsewhere:
@@ -383,31 +228,6 @@ def _styled(font: str, c: str) -> str:
     if c.isascii() and c.isalnum():
         raise Unsure(f"no {font} form of {c}")
     return c
-
-
-@dataclass(frozen=True, slots=True)
-class _Alphabet:
-    capital: int
-    small: int
-    digit: int
-    elsewhere: dict[str, str]
-
-
-_ALPHABETS = {
-    "mathbf": _Alphabet(0x1D400, 0x1D41A, 0x1D7CE, {}),
-    "mathbb": _Alphabet(
-        0x1D538, 0x1D552, 0x1D7D8,
-        {"C": "ℂ", "H": "ℍ", "N": "ℕ", "P": "ℙ", "Q": "ℚ", "R": "ℝ", "Z": "ℤ"},
-    ),
-    "mathcal": _Alphabet(
-        0x1D49C, 0x1D4B6, 0,
-        {"B": "ℬ", "E": "ℰ", "F": "ℱ", "H": "ℋ", "I": "ℐ", "L": "ℒ", "M": "ℳ", "R": "ℛ",
-         "e": "ℯ", "g": "ℊ", "o": "ℴ"},
-    ),
-    "mathfrak": _Alphabet(
-        0x1D504, 0x1D51E, 0, {"C": "ℭ", "H": "ℌ", "I": "ℑ", "R": "ℜ", "Z": "ℨ"}
-    ),
-}  # fmt: skip
 
 
 def _bracketed(text: str, atom: re.Pattern[str] = _ATOM) -> str:
@@ -422,9 +242,9 @@ def _bracketed(text: str, atom: re.Pattern[str] = _ATOM) -> str:
 def _script(text: str, mark: str, words: bool) -> str:
     if not text:
         return ""
-    if text in _SCRIPT_AS_IS:
-        return _SCRIPT_AS_IS[text]
-    table = _SUPERSCRIPTS if mark == "^" else _SUBSCRIPTS
+    if text in symbols.SCRIPT_AS_IS:
+        return symbols.SCRIPT_AS_IS[text]
+    table = symbols.SUPERSCRIPTS if mark == "^" else symbols.SUBSCRIPTS
     letters = sum(c.isalpha() for c in text)
     if all(c in table for c in text) and letters <= 2:  # "xᵢⱼ" reads; "xₜᵣₐᵢₙ" does not
         return "".join(table[c] for c in text)

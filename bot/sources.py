@@ -57,12 +57,16 @@ class HashtagSource:
         """The page, less statuses that carry none of the watched tags (from each status's
         ``tags``), so a server that ignores or ANDs ``any[]`` cannot mislead the bot."""
         page = self._mastodon.tag_page(self._tags, cursor, limit=limit)
-        kept = tuple(s for s in page.statuses if self._carries_a_watched_tag(s))
+        kept = tuple(s for s in page.statuses if carries_a_watched_tag(s, self._watched))
         return Page(kept, page.cursor, page.size)
 
-    def _carries_a_watched_tag(self, status: Status) -> bool:
-        tags = set(status.tags) | set(status.reblog.tags if status.reblog else ())
-        return bool(tags & self._watched)
+
+def carries_a_watched_tag(status: Status, watched: frozenset[str]) -> bool:
+    """Whether ``status`` (or the post it boosts) carries one of the ``watched`` tags (lower
+    case), from its own ``tags``: a server that ignores or ANDs ``any[]``, or a stream that
+    delivers more than asked, cannot mislead the bot."""
+    tags = set(status.tags) | set(status.reblog.tags if status.reblog else ())
+    return bool(tags & watched)
 
 
 class MentionSource:

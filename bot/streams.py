@@ -33,6 +33,7 @@ from bot.models import Status, StreamSpec, StreamView
 from bot.pacing import Backoff
 from bot.ports import StreamConnection, StreamOpener
 from bot.servers import Server
+from bot.sources import carries_a_watched_tag
 
 RECONNECT_BASE_SECONDS = 1.0
 RECONNECT_MAX_SECONDS = 300.0
@@ -295,8 +296,7 @@ class Streams:
             if self._own_id is not None and self._own_id not in status.mention_ids:
                 return
         else:
-            tags = set(status.tags) | set(status.reblog.tags if status.reblog else ())
-            if not tags & self._watched:
+            if not carries_a_watched_tag(status, self._watched):
                 return
             if not self._worth_a_look(status.reblog or status):
                 with self._lock:
