@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from bot.arxiv_ids import papers_in_status
+from bot.text.arxiv_links import papers_in_status
 
 TODAY = date(2026, 11, 26)
 

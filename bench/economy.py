@@ -108,15 +108,17 @@ def one_run() -> dict[str, float]:
 
 
 class SimulatedClock:
+    """The bot's one clock, moved a minute a cycle."""
+
     def __init__(self) -> None:
-        self.now = 1000.0
+        self.seconds = 1000.0
         self.epoch = datetime.now(UTC)
 
-    def __call__(self) -> float:
-        return self.now
+    def monotonic(self) -> float:
+        return self.seconds
 
-    def wall(self) -> datetime:
-        return self.epoch + timedelta(seconds=self.now - 1000.0)
+    def now(self) -> datetime:
+        return self.epoch + timedelta(seconds=self.seconds - 1000.0)
 
 
 def tag_pages(mastodon: FakeMastodon) -> int:
@@ -148,7 +150,7 @@ def sweep_cost(posts_per_hour: int = 100, hours: int = 8) -> dict[str, float]:
     author = mastodon.add_account("many")
     per_cycle: list[tuple[int, bool]] = []
     try:
-        with built(settings, now=clock.wall, monotonic=clock) as bot:
+        with built(settings, clock=clock) as bot:
             due = 0.0
             for _ in range(hours * 60):
                 due += posts_per_hour / 60
@@ -159,12 +161,12 @@ def sweep_cost(posts_per_hour: int = 100, hours: int = 8) -> dict[str, float]:
                     link = f'<a href="https://arxiv.org/abs/{paper}">x</a>' if n % 10 == 0 else ""
                     mastodon.add_status(
                         author, f"<p>post {n} {link} #arxiv</p>", tags=("arxiv",),
-                        published_at=clock.wall(),
+                        published_at=clock.now(),
                     )  # fmt: skip
                 before = tag_pages(mastodon)
                 report = bot.cycle.run_cycle()
                 per_cycle.append((tag_pages(mastodon) - before, report.swept > 0))
-                clock.now += 60
+                clock.seconds += 60
     finally:
         mastodon.close()
         arxiv.close()

@@ -26,9 +26,10 @@ from pathlib import Path
 
 from rouge_score import rouge_scorer
 
-from bot.compose import compose_paper_post
 from bot.models import Paper, PaperRef, ServerLimits
-from bot.summary import key_within, sentences, shipped_model, standalone, summarise, truncate
+from bot.text.compose import compose_paper_post
+from bot.text.sentence_model import shipped_model
+from bot.text.summary import key_within, sentences, standalone, summarise, truncate
 
 METRICS = ("rouge1", "rouge2", "rougeL")
 AUTHORS = ("A. Author", "B. Author", "C. Author", "D. Author")

@@ -8,7 +8,7 @@ that scores best against the paper's TLDR (``rouge_scores`` in the split, sharpe
 temperature). Gradient descent from zero with a fixed number of steps, so the same data give
 the same weights. Three settings are chosen on dev by the bot's real choice within a
 300-character budget, scored with ROUGE against the human TLDRs: the L2 penalty and the
-temperature. ``--write`` stores the winner in ``bot/sentence_model.json`` (a few hundred
+temperature. ``--write`` stores the winner in ``bot/text/sentence_model.json`` (a few hundred
 bytes); numpy is needed here only, never at run time.
 """
 
@@ -24,15 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 from rouge_score import rouge_scorer
 
-from bot.summary import (
-    FEATURES,
-    MODEL_FILE,
-    SentenceModel,
-    key_within,
-    sentence_features,
-    sentences,
-    standalone,
-)
+from bot.text.sentence_model import FEATURES, MODEL_FILE, SentenceModel, sentence_features
+from bot.text.summary import key_within, sentences, standalone
 
 BUDGET = 300
 STEPS = 20
@@ -138,7 +131,7 @@ def main() -> None:
         f"dev ROUGE-1 {best[0]:.1f}"
     )
     if args.write:
-        target = Path(__file__).resolve().parent.parent / "bot" / MODEL_FILE
+        target = Path(__file__).resolve().parent.parent / "bot" / "text" / MODEL_FILE
         stored = {
             "about": "key-sentence scores for bot/summary.py, written by bench/train_summary.py "
             "from SciTLDR-A train (penalty, temperature and margin chosen on dev)",

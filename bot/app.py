@@ -1,75 +1,72 @@
-"""The composition root: settings in, a running bot out. APScheduler lives here and nowhere else."""
+"""The one builder: settings in, every room built and wired, a running bot out.
+
+Settings are read once, by ``__main__``; each room gets its collaborators and the small slice
+of the settings it follows, never the whole model. Nothing else builds a room. The rooms that
+depend on who the bot is and which server it is on are built by :func:`_begin`, here too,
+when the first cycle has learnt that from the server.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from types import FrameType
-from typing import TypeVar
 
 import structlog
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.arxiv_client import ArxivGateway, RequestGate
-from bot.arxiv_ids import may_point_to_a_paper
+from bot import slices
+from bot.clients.arxiv_api import ArxivGateway, RequestGate
+from bot.clients.llm_api import LlmGateway
+from bot.clients.mastodon_rest import MastodonGateway
+from bot.clients.mastodon_sse import MastodonStreams
+from bot.clock import Clock, SystemClock, Wait
 from bot.config import ReplySettings, Settings
-from bot.cycle import Cycle
-from bot.errors import AuthError
-from bot.llm_client import LlmGateway
+from bot.cycle import Cycle, Rooms
+from bot.deciding.asked import Parser
+from bot.deciding.facts import Facts
+from bot.deciding.intake import Intake
+from bot.doorbell import Doorbell
+from bot.limits.budget import budget_warning, tag_groups
+from bot.limits.pauses import Pause, Retry
+from bot.limits.poll_pace import PollPace
+from bot.limits.server_info import ServerInfo
+from bot.limits.server_kinds import plan_streams
 from bot.logs import configure_logging
-from bot.mastodon_client import MastodonGateway
-from bot.mastodon_streams import MastodonStreams
-from bot.metrics import Metrics
-from bot.models import Status
-from bot.pacing import Backoff
-from bot.papers import ARXIV_LAST_REQUEST, Papers
-from bot.pauses import Pause
-from bot.store import Store
-from bot.streams import Streams
+from bot.models import Identity, Status
+from bot.ops.metrics import Metrics
+from bot.ops.reporting import CycleReporter
+from bot.reading.inbox import StreamedSource, StreamInbox
+from bot.reading.sources import HashtagSource, MentionSource, Source
+from bot.reading.streams import Streams
+from bot.reading.sweeps import Sweeps
+from bot.replying.papers import Papers
+from bot.replying.posting import Poster
+from bot.replying.queue import AnswerQueue
+from bot.state.meta import ARXIV_LAST_REQUEST
+from bot.state.store import Store
+from bot.text.arxiv_links import may_point_to_a_paper
 
 log = structlog.get_logger()
-EXIT_OK, EXIT_FAILED, EXIT_SETTINGS, EXIT_AUTH = 0, 1, 2, 3
-STOP_GRACE_SECONDS = 8.0
-DOORBELL_GATHER_SECONDS = 0.05
-"""After a ring, what else arrives this soon is taken by the same cycle: a burst of streamed
-posts costs a few cycles, not one each."""
-T = TypeVar("T")
 
 
 def setup_logging(settings: ReplySettings) -> None:
     configure_logging(level=settings.log_level, fmt=settings.log_format, secrets=settings.secrets)
 
 
-def build_arxiv(settings: ReplySettings, store: Store) -> ArxivGateway:
-    """The arXiv client; the gap between requests also holds across restarts (from the store)."""
-    previous = store.meta(ARXIV_LAST_REQUEST)
-    gate = RequestGate(settings.arxiv_delay_seconds, previous=float(previous) if previous else None)
-    return ArxivGateway(api_url=settings.arxiv_api_url, timeout=settings.arxiv_timeout, gate=gate)
-
-
-def build_llm(settings: ReplySettings) -> LlmGateway | None:
-    if settings.bot_summarizer != "llm" or not settings.llm_base_url or not settings.llm_model:
-        return None
-    key = settings.llm_api_key
-    return LlmGateway(
-        settings.llm_base_url,
-        settings.llm_model,
-        key.get_secret_value() if key is not None else None,
-        timeout=settings.llm_timeout,
-    )
+def _token(settings: Settings) -> str | None:
+    token = settings.mastodon_access_token
+    return token.get_secret_value() if token is not None else None
 
 
 def build_mastodon(settings: Settings) -> MastodonGateway:
     return MastodonGateway(
+        settings.mastodon_base_url, _token(settings), timeout=settings.mastodon_timeout
+    )
+
+
+def build_stream_opener(settings: Settings) -> MastodonStreams:
+    return MastodonStreams(
         settings.mastodon_base_url, _token(settings), timeout=settings.mastodon_timeout
     )
 
@@ -82,6 +79,7 @@ class Librarian:
     store: Store
     arxiv: ArxivGateway
     llm: LlmGateway | None
+    arxiv_pause: Pause
 
     def close(self) -> None:
         self.arxiv.close()
@@ -90,67 +88,28 @@ class Librarian:
         self.store.close()
 
 
-def build_librarian(
-    settings: ReplySettings,
-    store: Store,
-    backoff: Backoff,
-    monotonic: Callable[[], float] = time.monotonic,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> Librarian:
-    arxiv = build_arxiv(settings, store)
-    llm = build_llm(settings)
-    pause = Pause("arxiv", store, backoff, monotonic, now)
-    papers = Papers(store, arxiv, pause, llm=llm, now=now)
-    return Librarian(papers, store, arxiv, llm)
+def build_librarian(settings: ReplySettings, store: Store, retry: Retry, clock: Clock) -> Librarian:
+    previous = store.meta.get(ARXIV_LAST_REQUEST)  # the gap holds across restarts too
+    gate = RequestGate(settings.arxiv_delay_seconds, previous=float(previous) if previous else None)
+    arxiv = ArxivGateway(api_url=settings.arxiv_api_url, timeout=settings.arxiv_timeout, gate=gate)
+    llm = None
+    if settings.bot_summarizer == "llm" and settings.llm_base_url and settings.llm_model:
+        key = settings.llm_api_key
+        llm = LlmGateway(
+            settings.llm_base_url,
+            settings.llm_model,
+            key.get_secret_value() if key is not None else None,
+            timeout=settings.llm_timeout,
+        )
+    pause = Pause("arxiv", store.meta, retry, clock)
+    papers = Papers(store.papers, store.meta, arxiv, pause, llm=llm)
+    return Librarian(papers, store, arxiv, llm, pause)
 
 
-def build_streams_opener(settings: Settings) -> MastodonStreams:
-    return MastodonStreams(
-        settings.mastodon_base_url, _token(settings), timeout=settings.mastodon_timeout
-    )
-
-
-def _token(settings: Settings) -> str | None:
-    token = settings.mastodon_access_token
-    return token.get_secret_value() if token is not None else None
-
-
-def build_streams(settings: Settings, doorbell: Doorbell) -> Streams:
-    def worth_a_look(status: Status) -> bool:
-        return may_point_to_a_paper(status.content, status.card_url, bare_ids=settings.bot_bare_ids)
-
-    return Streams(
-        build_streams_opener(settings),
-        worth_a_look=worth_a_look,
-        dead_after=settings.bot_stream_dead_seconds,
-        retry_after_refusal=settings.bot_stream_retry_seconds,
-        ring=doorbell.ring,
-    )
-
-
-class Doorbell:
-    """Rung by a stream when something arrived: the cycle should run now, not at its hour.
-
-    APScheduler skips a run of a job that is still running, so a ring is a flag that the
-    running cycle reads when it ends (and goes round once more), plus a prod to the
-    scheduler when no cycle is running.
-    """
-
-    def __init__(self) -> None:
-        self._rung = threading.Event()
-
-    def ring(self) -> None:
-        self._rung.set()
-
-    def answer(self) -> None:
-        """A cycle begins: it will take whatever rang."""
-        self._rung.clear()
-
-    def rung(self) -> bool:
-        return self._rung.is_set()
-
-    def wait(self, timeout: float) -> bool:
-        return self._rung.wait(timeout)
+def build_preview_librarian(settings: ReplySettings, clock: Clock) -> Librarian:
+    """The bot's own way to papers and TL;DRs, with a state that keeps nothing and no
+    backoff (``arxiv-bot preview`` asks once)."""
+    return build_librarian(settings, Store.in_memory(clock), Retry(0, 0), clock)
 
 
 @dataclass
@@ -160,14 +119,11 @@ class Bot:
     mastodon: MastodonGateway
     doorbell: Doorbell
     streams: Streams | None = None
+    inbox: StreamInbox | None = None
 
     @property
     def store(self) -> Store:
         return self.librarian.store
-
-    @property
-    def arxiv(self) -> ArxivGateway:
-        return self.librarian.arxiv
 
     def close(self) -> None:
         if self.streams is not None:
@@ -181,159 +137,148 @@ def built(
     settings: Settings,
     stop: threading.Event | None = None,
     *,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    monotonic: Callable[[], float] = time.monotonic,
+    clock: Clock | None = None,
     sweep_on_start: bool = True,
     metrics: Metrics | None = None,
-    wait: Callable[[float], object] | None = None,
+    wait: Wait | None = None,
     streaming: bool = False,
 ) -> Iterator[Bot]:
     """Everything the running bot needs, built from settings in one place, and closed after.
 
-    Setting ``stop`` makes the cycle end at the next step boundary. ``now`` and ``monotonic``
-    are the clocks (tests move them). With ``streaming`` (a running bot, not ``run --once``)
-    the live streams are followed as ``BOT_STREAMING`` says.
+    Setting ``stop`` makes the cycle end at the next step boundary. ``clock`` is the one clock
+    (tests move theirs). With ``streaming`` (a running bot, not ``run --once``) the live
+    streams are followed as ``BOT_STREAMING`` says.
     """
     stop = stop or threading.Event()
-    backoff = Backoff(settings.bot_retry_base_seconds, settings.bot_retry_max_seconds)
-    librarian = build_librarian(settings, Store.open(settings.state_path), backoff, monotonic, now)
+    clock = clock or SystemClock()
+    store = Store.open(settings.state_path, clock)
+    retry = slices.retry(settings)
+    librarian = build_librarian(settings, store, retry, clock)
     mastodon = build_mastodon(settings)
     doorbell = Doorbell()
-    streams = build_streams(settings, doorbell) if streaming else None
-    cycle = Cycle(
-        librarian.store,
-        mastodon,
-        librarian.papers,
-        settings,
-        now=now,
-        monotonic=monotonic,
-        should_stop=stop.is_set,
-        sweep_on_start=sweep_on_start,
-        metrics=metrics,
-        wait=wait or stop.wait,
+    inbox = StreamInbox() if streaming else None
+    streams = None
+    if inbox is not None:
+        streams = Streams(
+            build_stream_opener(settings),
+            inbox,
+            slices.stream_times(settings),
+            clock,
+            ring=doorbell.ring,
+            worth_a_look=_worth_a_look(settings),
+        )
+    pause = Pause("mastodon", store.meta, retry, clock)
+    server = ServerInfo(mastodon.server, store.meta, clock)
+    reporter = CycleReporter(
+        store.meta,
+        store.ledger,
+        {"mastodon": pause, "arxiv": librarian.arxiv_pause},
+        clock,
+        health_max_age=settings.health_max_age_seconds,
         streams=streams,
+        metrics=metrics,
     )
-    bot = Bot(cycle, librarian, mastodon, doorbell, streams)
+    cycle = Cycle(
+        begin=lambda: _begin(
+            settings, store, mastodon, librarian.papers, server, pause, clock,
+            should_stop=stop.is_set, wait=wait or stop.wait, streams=streams, inbox=inbox,
+        ),
+        store=store,
+        mastodon=mastodon,
+        pause=pause,
+        server=server,
+        pace=PollPace(store.meta, slices.pacing(settings), clock),
+        sweeps=Sweeps(
+            store.cursors, store.meta, slices.lookback(settings), clock, on_start=sweep_on_start
+        ),
+        upkeep=slices.upkeep(settings),
+        clock=clock,
+        should_stop=stop.is_set,
+        report_to=reporter,
+        streams=streams,
+        inbox=inbox,
+    )  # fmt: skip
+    bot = Bot(cycle, librarian, mastodon, doorbell, streams, inbox)
     try:
         yield bot
     finally:
         bot.close()
 
 
-def run(settings: Settings, *, once: bool = False) -> int:
-    """Run the bot until SIGTERM/SIGINT (or one cycle); returns the process exit code."""
-    stop = threading.Event()
-    metrics = None
-    if settings.bot_metrics_port is not None and not once:
-        metrics = Metrics()
-        port = metrics.serve(settings.bot_metrics_host, settings.bot_metrics_port)
-        log.info("metrics_serving", host=settings.bot_metrics_host, port=port)
-    # From cron, every run is a start: sweep by the time of the last sweep instead.
-    with built(settings, stop, sweep_on_start=not once, metrics=metrics, streaming=not once) as bot:
-        log.info(
-            "starting",
-            base_url=settings.mastodon_base_url,
-            hashtags=list(settings.bot_hashtags),
-            poll_interval=settings.bot_poll_interval,
-            streaming=settings.bot_streaming if not once else "off",
-            dry_run=settings.bot_dry_run,
-            state=str(settings.state_path),
-        )
-        if once:
-            try:
-                report = bot.cycle.run_cycle()
-            except AuthError as exc:
-                log.error(
-                    "auth_failed", error=exc, hint="check MASTODON_ACCESS_TOKEN and its scopes"
-                )
-                return EXIT_AUTH
-            # For cron: non-zero when anything in the cycle failed (it is retried next time).
-            return EXIT_FAILED if report.errors else EXIT_OK
-        code, finished = _with_signals(
-            stop, lambda: serve(bot.cycle, settings.bot_poll_interval, stop, bot.doorbell)
-        )
-    if not finished:
-        # A request still hanging after the grace time is abandoned: every step is recorded,
-        # so that is no worse than a crash.
-        sys.stderr.flush()
-        os._exit(code)
-    return code
-
-
-def _with_signals(stop: threading.Event, body: Callable[[], T]) -> T:
-    """Run ``body`` with SIGTERM and SIGINT setting ``stop``; the old handlers after."""
-
-    def on_signal(signum: int, _: FrameType | None) -> None:
-        log.info("stopping", signal=signal.Signals(signum).name)
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        return body()
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-
-
-def serve(
-    cycle: Cycle,
-    interval: float,
-    stop: threading.Event,
-    doorbell: Doorbell | None = None,
-    grace: float = STOP_GRACE_SECONDS,
-) -> tuple[int, bool]:
-    """Run cycles every ``interval`` seconds on the scheduler until ``stop`` is set, and at
-    once when the ``doorbell`` rings.
-
-    Returns the exit code, and whether the cycle in progress reached a step boundary within
-    ``grace`` seconds of the stop.
-    """
-    outcome = {"code": EXIT_OK}
-    busy = threading.Lock()
-    bell = doorbell or Doorbell()
-
-    def job() -> None:
-        if stop.is_set():
-            return
-        try:
-            with busy:
-                while True:
-                    bell.answer()
-                    cycle.run_cycle()
-                    if stop.is_set() or not bell.rung():
-                        break
-                    stop.wait(DOORBELL_GATHER_SECONDS)
-        except AuthError as exc:
-            log.error("auth_failed", error=exc, hint="check MASTODON_ACCESS_TOKEN and its scopes")
-            outcome["code"] = EXIT_AUTH
-            stop.set()
-        except Exception as exc:  # the job boundary: log, and let the next cycle try again
-            log.exception("cycle_failed", error=exc)
-
-    scheduler = BackgroundScheduler(
-        executors={"default": ThreadPoolExecutor(max_workers=1)},
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        timezone=UTC,
+def _begin(
+    settings: Settings,
+    store: Store,
+    mastodon: MastodonGateway,
+    papers: Papers,
+    server: ServerInfo,
+    pause: Pause,
+    clock: Clock,
+    *,
+    should_stop: Callable[[], bool],
+    wait: Wait,
+    streams: Streams | None,
+    inbox: StreamInbox | None,
+) -> Rooms:
+    """Learn who the bot is (so it never answers itself) and what the server allows, then
+    build the rooms that depend on it, and open the live streams the server offers."""
+    me = _identity(mastodon) if settings.has_token else Identity()
+    server.refresh()
+    per_request = server.server.tags_per_request
+    warning = budget_warning(
+        settings.bot_poll_interval,
+        len(settings.bot_hashtags),
+        mentions=settings.has_token,
+        sweep_seconds=settings.bot_sweep_seconds,
+        per_request=per_request,
     )
-    scheduler.add_job(job, "interval", seconds=interval, next_run_time=datetime.now(UTC), id="poll")
-    scheduler.start()
+    if warning is not None:
+        log.warning("request_budget", message=warning)
+    polled: list[Source] = [
+        HashtagSource(mastodon, group) for group in tag_groups(settings.bot_hashtags, per_request)
+    ]
+    if settings.has_token:
+        polled.append(MentionSource(mastodon, me.account_id))
+    parse = Parser(clock, bare_ids=settings.bot_bare_ids, username=me.username)
+    facts = Facts(
+        store.ledger,
+        store.consent,
+        mastodon,
+        clock,
+        parse,
+        me=me,
+        followers_only=settings.bot_hashtag_policy == "followers",
+    )
+    poster = Poster(
+        store.ledger, store.meta, mastodon, server, parse, slices.manners(settings), me, clock,
+        should_stop=should_stop, wait=wait,
+    )  # fmt: skip
+    queue = AnswerQueue(
+        store.ledger, papers, poster, pause, slices.patience(settings), clock, should_stop
+    )
+    streamed: list[Source] = []
+    if streams is not None and inbox is not None:
+        plan = plan_streams(
+            server.server, settings.bot_hashtags, has_token=settings.has_token,
+            mode=settings.bot_streaming,
+        )  # fmt: skip
+        streams.start(plan, me, settings.bot_hashtags)
+        streamed = [StreamedSource(inbox, mentions=False), StreamedSource(inbox, mentions=True)]
+    intake = Intake(facts, parse, slices.rules(settings), me, clock)
+    return Rooms(intake.decide, queue, polled, streamed)
 
-    def answer_the_door() -> None:
-        while not stop.is_set():
-            if not bell.wait(timeout=0.5) or stop.is_set():
-                continue
-            stop.wait(DOORBELL_GATHER_SECONDS)
-            if not busy.locked():  # a running cycle goes round again by itself
-                with contextlib.suppress(Exception):  # shutting down: nothing left to run
-                    scheduler.modify_job("poll", next_run_time=datetime.now(UTC))
-            stop.wait(0.2)  # still rung then: the cycle was just ending, so prod again
 
-    door = threading.Thread(target=answer_the_door, name="doorbell", daemon=True)
-    door.start()
-    try:
-        stop.wait()
-    finally:
-        scheduler.shutdown(wait=False)
-        finished = busy.acquire(timeout=grace)
-    log.info("stopped", exit_code=outcome["code"], step_finished=finished)
-    return outcome["code"], finished
+def _identity(mastodon: MastodonGateway) -> Identity:
+    account = mastodon.me()
+    log.info("account_verified", account=account.acct, account_id=account.id, bot_flag=account.bot)
+    if not account.bot:
+        log.warning(
+            "bot_flag_not_set",
+            account=account.acct,
+            hint="tick 'This is an automated account' in the profile",
+        )
+    return Identity(account.id, account.acct.split("@")[0])
+
+
+def _worth_a_look(settings: Settings) -> Callable[[Status], bool]:
+    """The cheap test a streamed post must pass to wake the cycle (most posts fail it)."""
+    return lambda s: may_point_to_a_paper(s.content, s.card_url, bare_ids=settings.bot_bare_ids)

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.health import DEFAULT_DATA_DIR, state_file
 from bot.models import Visibility
+from bot.state.paths import DEFAULT_DATA_DIR, state_file
 
 _HASHTAG = re.compile(r"[^\W]\w*", re.UNICODE)
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]

@@ -93,6 +93,14 @@ class Page:
 
 
 @dataclass(frozen=True, slots=True)
+class Identity:
+    """Who the bot is: known after the token is verified (never, on a dry run without one)."""
+
+    account_id: str | None = None
+    username: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ServerLimits:
     """What the server allows in a post (from its instance information); Mastodon's stock
     values by default. ``counting``: ``mastodon`` (a URL weighs
@@ -118,12 +126,15 @@ class Post:
 
 
 @dataclass(frozen=True, slots=True)
-class PendingStatus:
-    """A status the bot has decided to answer, waiting for its papers and its reply.
+class Request:
+    """A status the bot has decided to answer, queued until its papers and its reply are
+    there: the one name for it from the intake to the state file and back.
 
-    ``status`` is what the reply goes under; its author is the person answered. A ``message``
-    (help, a notice, a confirmation) is posted instead of papers. A ``delete`` request removes
-    the bot's reply that ``status`` answers (its ``in_reply_to_id``) and posts nothing.
+    ``status`` is what the reply goes under; its author is the person answered. A request of
+    kind ``help``, ``notice`` or ``confirm`` is answered with the bot's own words (written in
+    ``bot.text.messages`` when it is posted) instead of papers; ``confirm`` carries whether
+    the asker stopped (``stopped``). A ``delete`` request removes the bot's reply that
+    ``status`` answers (its ``in_reply_to_id``) and posts nothing.
     """
 
     status: Status
@@ -133,14 +144,28 @@ class PendingStatus:
     kind: RequestKind = "hashtag"
     mode: ReplyMode = "summary"
     message: str | None = None
+    """Text kept by an older version of the bot for a message request; new ones keep None."""
     subject_author_id: str | None = None
     """The author of the post the papers came from, when that is not the person answered."""
+    stopped: bool = False
+    """For a ``confirm``: True after ``stop``, False after ``start``."""
 
     @property
     def key(self) -> str:
         """What the request is kept and posted under: the status's id, except for the notice
         that a mention waiting for its hourly cap gets first (both answer the same status)."""
         return f"{self.status.id}:notice" if self.kind == "notice" else self.status.id
+
+
+@dataclass
+class Decided:
+    """What the decisions on one page of statuses ask the state to remember: requests to
+    queue (oldest first), statuses decided against with the reason (never decided again), and
+    ``stop``/``start`` commands by account (True: stopped)."""
+
+    requests: list[Request] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    stops: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass

@@ -20,6 +20,7 @@ import structlog
 
 from bot.__main__ import main
 from bot.app import built
+from bot.clock import Clock
 from bot.config import Settings, load_settings
 from bot.models import CycleReport
 from tests.fakes.arxiv import FakeArxiv
@@ -122,27 +123,31 @@ def post_html(*parts: str) -> str:
 # --- time ---------------------------------------------------------------------------------
 
 
-class Clock:
-    """Both of the cycle's clocks, moved by the test: monotonic seconds and the wall date."""
+class FakeClock:
+    """The bot's one clock, moved by the test: both its readings move together, so the state
+    file's times pass as the deadlines do."""
 
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.epoch = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    def __init__(self, epoch: datetime | None = None) -> None:
+        self._seconds = 1000.0
+        self.epoch = epoch or datetime.now(UTC)
 
-    def __call__(self) -> float:
-        return self.now
+    def monotonic(self) -> float:
+        return self._seconds
 
-    def wall(self) -> datetime:
-        return self.epoch + timedelta(seconds=self.now - 1000.0)
+    def now(self) -> datetime:
+        return self.epoch + timedelta(seconds=self._seconds - 1000.0)
+
+    def advance(self, seconds: float) -> None:
+        self._seconds += seconds
 
 
 # --- the bot in process ----------------------------------------------------------------------
 
 
-def run_cycle(settings: Settings) -> CycleReport:
+def run_cycle(settings: Settings, clock: Clock | None = None) -> CycleReport:
     """One real cycle with everything built from settings, as ``run --once`` builds it (so
     it sweeps recent history only when the last sweep is ``BOT_SWEEP_SECONDS`` old)."""
-    with built(settings, sweep_on_start=False) as bot:
+    with built(settings, sweep_on_start=False, clock=clock) as bot:
         return bot.cycle.run_cycle()
 
 

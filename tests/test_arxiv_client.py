@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.arxiv_client import ArxivGateway, RequestGate
+from bot.clients.arxiv_api import ArxivGateway, RequestGate
 from bot.errors import RateLimitedError, RejectedError, TransientError
 from tests.fakes.arxiv import HTML_PAGE, RATE_EXCEEDED, FakeArxiv
 from tests.fakes.http import Response

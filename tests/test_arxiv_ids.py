@@ -13,16 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.__main__ import refs_in_argument
-from bot.arxiv_ids import (
+from bot.models import PaperRef
+from bot.text.arxiv_ids import PAPER_FORMS, normalise_id, paper_in_url
+from bot.text.arxiv_links import (
     MAX_CANDIDATES,
-    PAPER_FORMS,
-    normalise_id,
-    paper_in_url,
+    papers_in_reference,
     papers_in_status,
     papers_in_text,
 )
-from bot.models import PaperRef
 from tests.conftest import hashtag, link, mention, post_html
 
 TODAY = date(2026, 11, 26)
@@ -139,8 +137,8 @@ CARRIERS: dict[str, Callable[[str], list[PaperRef]]] = {
     "text without a scheme": lambda url: papers_in_text(
         f"New paper: {re.sub('^https?://', '', url, flags=re.IGNORECASE)}.", TODAY
     ),
-    "preview argument": lambda url: refs_in_argument(url),
-    "preview text": lambda url: refs_in_argument(f"look at {url} today"),
+    "preview argument": lambda url: papers_in_reference(url, TODAY),
+    "preview text": lambda url: papers_in_reference(f"look at {url} today", TODAY),
     "Mastodon anchor": lambda url: papers_in_status(post_html("Read", link(url)), TODAY),
     "plain anchor": lambda url: papers_in_status(post_html("Read", plain_anchor(url)), TODAY),
     "Akkoma anchor": lambda url: papers_in_status(f"Read {akkoma_anchor(url)}<br>", TODAY),

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings, load_settings
-from bot.health import check, state_file_from
+from bot.ops.health import check, state_file_from
 from tests.conftest import (
     COMMAND,
     OUR_PREFIXES,

@@ -9,19 +9,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.arxiv_client import ArxivGateway
-from bot.compose import (
+from bot.clients.arxiv_api import ArxivGateway
+from bot.models import Paper, PaperRef, ServerLimits
+from bot.text.compose import (
     MACHINE_LABEL,
     abstract_posts,
     compose_paper_post,
     compose_thread,
     defuse,
     format_authors,
-    grapheme_length,
-    mastodon_length,
 )
-from bot.latex import latex_to_text
-from bot.models import Paper, PaperRef, ServerLimits
+from bot.text.counting import grapheme_length, mastodon_length
+from bot.text.latex import latex_to_text
 from tests.fakes.arxiv import FakeArxiv
 from tests.fakes.mastodon import mastodon_count
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.latex import latex_to_text
-from bot.latex_math import math_to_text
+from bot.text.latex import latex_to_text
+from bot.text.latex_math import math_to_text
 
 # (raw, expected): formulas and phrases as they appear in arXiv abstracts, each with the
 # rendering a reader would expect.

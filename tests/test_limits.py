@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
@@ -14,29 +13,30 @@ from typing import Any
 
 import pytest
 
-from bot.app import built, serve
+from bot.app import built
 from bot.config import Settings
 from bot.cycle import Cycle
-from bot.pacing import (
+from bot.limits.backoff import Backoff
+from bot.limits.budget import (
     PAGE_LIMIT,
     SWEEP_MAX_PAGES,
-    Backoff,
     RateLimit,
     budget_warning,
     paged_requests_per_window,
     smallest_interval,
     stretched_gap,
 )
-from tests.conftest import Clock, hashtag, link, paper_post, post_html, run_cycle, wait_for
+from bot.scheduler import serve
+from tests.conftest import FakeClock, hashtag, link, paper_post, post_html, run_cycle, wait_for
 from tests.fakes.arxiv import RATE_EXCEEDED, FakeArxiv
 from tests.fakes.http import Response
 from tests.fakes.mastodon import FakeMastodon
 
 
 @contextmanager
-def engine_with_clock(settings: Settings, clock: Clock) -> Iterator[Cycle]:
+def engine_with_clock(settings: Settings, clock: FakeClock) -> Iterator[Cycle]:
     """The real adapters and store, with time under the test's control."""
-    with built(settings, now=clock.wall, monotonic=clock) as bot:
+    with built(settings, clock=clock) as bot:
         bot.cycle.start()
         yield bot.cycle
 
@@ -103,14 +103,14 @@ def test_polls_are_stretched_only_when_the_budget_runs_low(
 def test_a_server_without_rate_limit_headers_is_polled_as_configured(
     mastodon: FakeMastodon, make_settings: Callable[..., Settings]
 ) -> None:
-    clock = Clock()
+    clock = FakeClock()
     mastodon.rate_limit = None  # a server that sends no X-RateLimit headers
     settings = make_settings(BOT_POLL_INTERVAL="60", BOT_SWEEP_SECONDS="86400")
     with engine_with_clock(settings, clock) as engine:
         before = tag_requests(mastodon)
         for _ in range(5):
             engine.run_cycle()
-            clock.now += 60
+            clock.advance(60)
     assert tag_requests(mastodon) - before == 5 + 1, "five polls and the sweep at start"
 
 
@@ -119,14 +119,14 @@ def test_low_remaining_budget_stretches_polling_so_no_429_is_provoked(
     make_settings: Callable[..., Settings],
     captured_logs: list[MutableMapping[str, Any]],
 ) -> None:
-    clock = Clock()
+    clock = FakeClock()
     mastodon.rate_limit = (300, 40, 600)  # 40 left for the next 10 minutes
     with engine_with_clock(make_settings(BOT_POLL_INTERVAL="5"), clock) as engine:
         engine.run_cycle()  # first start: reads where the timeline is
         before = tag_requests(mastodon)
         for _ in range(24):  # two minutes of cycles
             engine.run_cycle()
-            clock.now += 5
+            clock.advance(5)
     polls = tag_requests(mastodon) - before
     # (40 - 15 reserve) requests for 2 sources over 600 s -> a poll every 50 s: 3 in two
     # minutes, not 24.
@@ -143,7 +143,7 @@ def test_a_429_is_honoured_until_its_reset_across_restarts_and_logged_once(
     make_settings: Callable[..., Settings],
     captured_logs: list[MutableMapping[str, Any]],
 ) -> None:
-    clock = Clock()
+    clock = FakeClock()
     settings = make_settings(BOT_RETRY_BASE_SECONDS="5")
     with engine_with_clock(settings, clock) as engine:
         engine.run_cycle()
@@ -158,12 +158,12 @@ def test_a_429_is_honoured_until_its_reset_across_restarts_and_logged_once(
         mastodon.rate_limit = None
         before = tag_requests(mastodon)
         for _ in range(30):  # half an hour of one-minute cycles, waiting
-            clock.now += 60
+            clock.advance(60)
             assert engine.run_cycle().errors == [], "waiting is no failure"
     with engine_with_clock(settings, clock) as engine:  # a restart, or the next run --once
         engine.run_cycle()
         assert tag_requests(mastodon) == before, "still inside the server's reset time"
-        clock.now += 1801
+        clock.advance(1801)
         engine.run_cycle()
     assert tag_requests(mastodon) == before + 2, "the poll and the sweep at start"
     assert len(mastodon.posted()) == 1
@@ -180,7 +180,7 @@ def test_a_429_without_a_reset_time_backs_off_exponentially(
     """Akkoma throttles with a bare 429 ``{"error": "Throttled"}`` and sends no rate-limit
     headers at all (FACTS-fediverse): nothing says when to come back."""
     mastodon = FakeMastodon(flavour="akkoma")
-    clock = Clock()
+    clock = FakeClock()
     settings = make_settings(
         MASTODON_BASE_URL=mastodon.url, BOT_RETRY_BASE_SECONDS="10", BOT_RETRY_MAX_SECONDS="40"
     )
@@ -194,8 +194,8 @@ def test_a_429_without_a_reset_time_backs_off_exponentially(
                 before = tag_requests(mastodon)
                 engine.run_cycle()
                 if tag_requests(mastodon) > before:
-                    attempts.append(clock.now)
-                clock.now += 5
+                    attempts.append(clock.monotonic())
+                clock.advance(5)
     finally:
         mastodon.close()
     gaps = [b - a for a, b in itertools.pairwise(attempts)]
@@ -207,7 +207,7 @@ def test_a_429_without_a_reset_time_backs_off_exponentially(
 def test_server_errors_back_off_exponentially_then_recover(
     mastodon: FakeMastodon, make_settings: Callable[..., Settings]
 ) -> None:
-    clock = Clock()
+    clock = FakeClock()
     with engine_with_clock(
         make_settings(BOT_RETRY_BASE_SECONDS="10", BOT_RETRY_MAX_SECONDS="40"), clock
     ) as engine:
@@ -221,8 +221,8 @@ def test_server_errors_back_off_exponentially_then_recover(
             before = tag_requests(mastodon)
             engine.run_cycle()
             if tag_requests(mastodon) > before:
-                attempts.append(clock.now)
-            clock.now += 5
+                attempts.append(clock.monotonic())
+            clock.advance(5)
     gaps = [b - a for a, b in itertools.pairwise(attempts)]
     assert len(attempts) >= 4
     assert 5 <= gaps[0] <= 10, gaps
@@ -234,7 +234,7 @@ def test_server_errors_back_off_exponentially_then_recover(
 def test_arxiv_errors_back_off_and_statuses_wait(
     mastodon: FakeMastodon, arxiv_server: FakeArxiv, make_settings: Callable[..., Settings]
 ) -> None:
-    clock = Clock()
+    clock = FakeClock()
     with engine_with_clock(make_settings(BOT_RETRY_BASE_SECONDS="30"), clock) as engine:
         engine.run_cycle()
         add_post(mastodon)
@@ -242,7 +242,7 @@ def test_arxiv_errors_back_off_and_statuses_wait(
         engine.run_cycle()
         engine.run_cycle()
         assert len(arxiv_server.requests) == 1, "backing off, not hammering"
-        clock.now += 31
+        clock.advance(31)
         report = engine.run_cycle()
     assert report.replied == 1
     assert len(arxiv_server.requests) == 2
@@ -252,7 +252,7 @@ def test_a_refused_batch_is_split_to_isolate_the_id(
     mastodon: FakeMastodon, arxiv_server: FakeArxiv, make_settings: Callable[..., Settings]
 ) -> None:
     settings = make_settings()
-    clock = Clock()
+    clock = FakeClock()
     with engine_with_clock(settings, clock) as engine:
         engine.run_cycle()
         good = [add_post(mastodon, i) for i in ("1706.03762", "hep-th/9711200", "2504.18412")]
@@ -310,7 +310,7 @@ def test_statuses_wait_for_arxiv_up_to_the_pending_hours_then_are_dropped(
     make_settings: Callable[..., Settings],
     captured_logs: list[MutableMapping[str, Any]],
 ) -> None:
-    clock = Clock()
+    clock = FakeClock()
     settings = make_settings(BOT_PENDING_HOURS="2", BOT_RETRY_MAX_SECONDS="600")
     with engine_with_clock(settings, clock) as engine:
         engine.run_cycle()
@@ -318,9 +318,9 @@ def test_statuses_wait_for_arxiv_up_to_the_pending_hours_then_are_dropped(
         arxiv_server.fail("GET", "/api/query", RATE_EXCEEDED, times=1000)
         for _ in range(24):  # 2 hours of 5-minute cycles
             report = engine.run_cycle()
-            clock.now += 300
+            clock.advance(300)
         assert report.waiting == 1
-        clock.now += 600
+        clock.advance(600)
         report = engine.run_cycle()
     assert report.dropped == 1
     assert mastodon.replies_to(status) == []
@@ -332,7 +332,7 @@ def test_statuses_wait_for_arxiv_up_to_the_pending_hours_then_are_dropped(
 def test_a_paper_arxiv_does_not_know_yet_is_asked_again_until_it_is_announced(
     mastodon: FakeMastodon, arxiv_server: FakeArxiv, make_settings: Callable[..., Settings]
 ) -> None:
-    clock = Clock()
+    clock = FakeClock()
     announced = replace(arxiv_server.papers["2504.18412"], arxiv_id="2611.00042")
     with engine_with_clock(make_settings(BOT_POLL_INTERVAL="60"), clock) as engine:
         engine.run_cycle()
@@ -347,7 +347,7 @@ def test_a_paper_arxiv_does_not_know_yet_is_asked_again_until_it_is_announced(
                 asked.append(minute)
             if report.replied:
                 break
-            clock.now += 60
+            clock.advance(60)
     # Asked at once, then after 5, 10, 20 and 40 minutes (doubling), never every cycle;
     # answered at the first ask after the announcement.
     assert asked == [0, 5, 15, 35, 75]
@@ -360,15 +360,15 @@ def test_a_paper_arxiv_never_knows_is_dropped_after_the_pending_hours(
     make_settings: Callable[..., Settings],
     captured_logs: list[MutableMapping[str, Any]],
 ) -> None:
-    clock = Clock()
+    clock = FakeClock()
     settings = make_settings(BOT_PENDING_HOURS="3")
     with engine_with_clock(settings, clock) as engine:
         engine.run_cycle()
         status = add_post(mastodon, "2301.00001")
         for _ in range(3 * 12):  # three hours of five-minute cycles
             assert engine.run_cycle().dropped == 0
-            clock.now += 300
-        clock.now += 300
+            clock.advance(300)
+        clock.advance(300)
         assert engine.run_cycle().dropped == 1
         assert engine.run_cycle().dropped == 0, "given up once, not again every cycle"
     asks = len(arxiv_server.requests)
@@ -383,19 +383,18 @@ def test_posts_are_paced_to_the_3_hour_budget_with_one_warning(
     make_settings: Callable[..., Settings],
     captured_logs: list[MutableMapping[str, Any]],
 ) -> None:
+    clock = FakeClock()
     settings = make_settings(BOT_POSTS_PER_3H="10", BOT_RATE_PER_ACCOUNT="100")
-    run_cycle(settings)
+    run_cycle(settings, clock)
     statuses = [add_post(mastodon) for _ in range(12)]
-    run_cycle(settings)
-    run_cycle(settings)
+    run_cycle(settings, clock)
+    run_cycle(settings, clock)
     assert len(mastodon.posted()) == 9, "10 a window, less a reserve of 1"
     assert [e["event"] for e in captured_logs].count("post_budget") == 1
-    with sqlite3.connect(settings.state_path) as db:  # three hours pass
-        db.execute("UPDATE replies SET posted_at=?", ("2000-01-01T00:00:00+00:00",))
-    db.close()
-    run_cycle(settings)
+    clock.advance(3 * 3600 + 1)  # the window moves past those posts
+    run_cycle(settings, clock)
     assert sorted(r.in_reply_to_id or 0 for r in mastodon.posted()) == statuses
-    assert [e["event"] for e in captured_logs].count("post_budget_restored") <= 1
+    assert [e["event"] for e in captured_logs].count("post_budget_restored") == 1
 
 
 def test_a_late_arrival_is_found_by_the_next_sweep_and_answered_once(
@@ -403,24 +402,24 @@ def test_a_late_arrival_is_found_by_the_next_sweep_and_answered_once(
     make_settings: Callable[..., Settings],
     captured_logs: list[MutableMapping[str, Any]],
 ) -> None:
-    clock = Clock()
+    clock = FakeClock()
     settings = make_settings(BOT_POLL_INTERVAL="60", BOT_SWEEP_SECONDS="300")
     with engine_with_clock(settings, clock) as engine:
         engine.run_cycle()
         first = add_post(mastodon)
         skipped = paper_post(mastodon, "https://arxiv.org/abs/2504.18412", account=mastodon.bot)
-        clock.now += 60
+        clock.advance(60)
         engine.run_cycle()  # the live cursor passes both
         late = paper_post_after(mastodon, first, "hep-th/9711200")  # published before `skipped`
         for _ in range(3):  # the live poll never sees it
-            clock.now += 60
+            clock.advance(60)
             engine.run_cycle()
         assert mastodon.replies_to(late) == []
-        clock.now += 60
+        clock.advance(60)
         report = engine.run_cycle()  # five minutes after the sweep at start
         assert report.swept >= 3
         for _ in range(10):
-            clock.now += 60
+            clock.advance(60)
             engine.run_cycle()
     assert [r.in_reply_to_id for r in mastodon.posted()] == [first, late], "each once"
     skips = [
@@ -434,25 +433,25 @@ def test_a_late_arrival_is_found_by_the_next_sweep_and_answered_once(
 def test_posts_older_than_the_lookback_are_left_alone(
     mastodon: FakeMastodon, make_settings: Callable[..., Settings]
 ) -> None:
-    clock = Clock()
+    clock = FakeClock()
     settings = make_settings(BOT_POLL_INTERVAL="60", BOT_LOOKBACK_HOURS="1")
     with engine_with_clock(settings, clock) as engine:
         engine.run_cycle()
         old = add_post(mastodon)
         for _ in range(150):  # two and a half hours of one-minute cycles
-            clock.now += 60
+            clock.advance(60)
             engine.run_cycle()
         recent = add_post(mastodon, "2504.18412")
         newer = add_post(mastodon, "1903.01234")
-        clock.now += 60
+        clock.advance(60)
         engine.run_cycle()  # the live cursor passes `recent` and `newer`
         very_late = paper_post_after(  # published just after `old`, 2.5 hours ago
-            mastodon, old, "hep-th/9711200", clock.wall() - timedelta(hours=2.5)
+            mastodon, old, "hep-th/9711200", clock.now() - timedelta(hours=2.5)
         )
         late = paper_post_after(  # published right after `recent`, a minute ago
-            mastodon, recent, "2101.00042", clock.wall() - timedelta(minutes=1)
+            mastodon, recent, "2101.00042", clock.now() - timedelta(minutes=1)
         )
-        clock.now += 300
+        clock.advance(300)
         engine.run_cycle()  # the sweep, from where the cursor was an hour ago (at `old`)
     answered = {r.in_reply_to_id for r in mastodon.posted()}
     assert answered == {old, recent, newer, late}
@@ -473,7 +472,7 @@ def paper_post_after(
 def test_a_busy_timeline_is_swept_in_turns_of_bounded_pages(
     mastodon: FakeMastodon, make_settings: Callable[..., Settings]
 ) -> None:
-    clock = Clock()
+    clock = FakeClock()
     settings = make_settings(BOT_POLL_INTERVAL="60", BOT_SWEEP_SECONDS="300")
     author = mastodon.add_account("busy")
     with engine_with_clock(settings, clock) as engine:
@@ -483,15 +482,15 @@ def test_a_busy_timeline_is_swept_in_turns_of_bounded_pages(
             for i in range(SWEEP_MAX_PAGES * PAGE_LIMIT + 100)
         ]
         for _ in range(4):  # the live polls catch up, ten pages a cycle
-            clock.now += 60
+            clock.advance(60)
             engine.run_cycle()
         late = paper_post_after(mastodon, chatter[-50], "hep-th/9711200")
         requests_before = tag_requests(mastodon)
-        clock.now += 60
+        clock.advance(60)
         first = engine.run_cycle()  # a sweep: 20 pages, not yet as far as `late`
         assert mastodon.replies_to(late) == []
         assert tag_requests(mastodon) - requests_before <= SWEEP_MAX_PAGES + 1, "bounded"
-        clock.now += 300
+        clock.advance(300)
         second = engine.run_cycle()  # the next sweep carries on from there
     assert first.swept == SWEEP_MAX_PAGES * PAGE_LIMIT
     assert second.swept > 0

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from bot.app import built
-from bot.compose import MACHINE_LABEL
 from bot.config import Settings
+from bot.text.compose import MACHINE_LABEL
 from tests.conftest import hashtag, link, post_html
 from tests.fakes.http import Response
 from tests.fakes.llm import KEY, FakeLlm

@@ -11,7 +11,7 @@ import inspect
 
 from mastodon import Mastodon
 
-from bot.mastodon_client import MastodonGateway
+from bot.clients.mastodon_rest import MastodonGateway
 from tests.fakes.mastodon import TOKEN, FakeMastodon
 
 PRIVATE = "_Mastodon__api_request"

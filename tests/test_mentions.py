@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, MutableMapping
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot.app import built
 from bot.config import Settings
+from bot.deciding.policy import mention_decision, opted_out_by_profile
 from bot.models import Account, CycleReport, Status
-from bot.policy import command_in, mention_decision, opted_out_by_profile
-from tests.conftest import hashtag, link, post_html
+from bot.text.commands import command_in
+from tests.conftest import FakeClock, hashtag, link, post_html
 from tests.fakes.mastodon import FakeMastodon, StatusRecord
 
 SettingsFactory = Callable[..., Settings]
@@ -21,13 +20,15 @@ ABS = "https://arxiv.org/abs/1706.03762"
 
 
 class Bot:
-    """Runs real cycles; each call builds the bot anew from settings, like a restart."""
+    """Runs real cycles; each call builds the bot anew from settings, like a restart, on one
+    clock the test moves."""
 
     def __init__(self, make_settings: SettingsFactory, **overrides: str) -> None:
         self.settings = make_settings(**overrides)
+        self.clock = FakeClock()
 
     def cycle(self) -> CycleReport:
-        with built(self.settings) as bot:
+        with built(self.settings, clock=self.clock) as bot:
             return bot.cycle.run_cycle()
 
 
@@ -103,7 +104,10 @@ def test_help_command(mastodon: FakeMastodon, bot: Bot, word: str) -> None:
     mention = mastodon.add_mention(frank, f"{word} {link(ABS)}")
     bot.cycle()
     [reply] = replies(mastodon, mention)
-    assert "Commands" in reply.text or "After my name" in reply.text
+    assert reply.text.startswith("@frank I summarise arXiv papers")
+    assert "Attention Is All You Need" not in reply.text, "help, not the paper"
+    for command in ("help;", "abstract (", "stop (", "start (", "delete ("):
+        assert command in reply.text
 
 
 def test_abstract_command_gives_the_whole_abstract(mastodon: FakeMastodon, bot: Bot) -> None:
@@ -345,21 +349,12 @@ def test_an_account_past_its_hourly_rate_gets_one_notice(mastodon: FakeMastodon,
     assert "my limit" in notice.text
     bot.cycle()
     assert [len(replies(mastodon, m)) for m in mentions] == [1, 1, 1, 1, 0], "still this hour"
-    an_hour_passes(bot.settings)
+    bot.clock.advance(3660)  # an hour passes
     bot.cycle()
     later = [replies(mastodon, m) for m in mentions[3:]]
     assert [len(r) for r in later] == [2, 1], "they waited; nothing was lost"
     assert "2101.00042" in later[0][1].text
     assert len(mastodon.posted()) == 6, "one notice in all"
-
-
-def an_hour_passes(settings: Settings) -> None:
-    """Everything the bot answered happened an hour ago (the state file is real)."""
-    with sqlite3.connect(settings.state_path) as db:
-        earlier = (datetime.now(UTC) - timedelta(hours=1, minutes=1)).isoformat()
-        db.execute("UPDATE answered SET answered_at=?", (earlier,))
-        db.execute("UPDATE notices SET sent_at=?", (earlier,))
-    db.close()
 
 
 def test_hashtag_posts_past_the_cap_wait_and_past_the_backlog_are_dropped(
@@ -382,7 +377,7 @@ def test_hashtag_posts_past_the_cap_wait_and_past_the_backlog_are_dropped(
     assert report.waiting == 1, "the third waits for the hour"
     [full] = [e for e in captured_logs if e.get("reason") == "backlog_full"]
     assert full["status_id"] == str(posts[3])
-    an_hour_passes(bot.settings)
+    bot.clock.advance(3660)  # an hour passes
     bot.cycle()
     assert [len(replies(mastodon, p)) for p in posts] == [1, 1, 1, 0]
 
@@ -393,6 +388,7 @@ def test_the_watched_hashtags_never_appear_in_the_bots_posts(
     # 2504.18412's abstract says "#physics"; watch that tag too.
     watcher = Bot.__new__(Bot)
     watcher.settings = bot.settings.model_copy(update={"bot_hashtags": ("arxiv", "physics")})
+    watcher.clock = bot.clock
     watcher.cycle()
     post = mastodon.add_status(
         mastodon.add_account("olga"),

@@ -4,8 +4,8 @@ import itertools
 
 import pytest
 
+from bot.deciding.policy import capped, idempotency_key, reply_visibility, skip_reason, subject_of
 from bot.models import VISIBILITIES, Account, PaperRef, Status, Visibility
-from bot.policy import capped, idempotency_key, reply_visibility, skip_reason, subject_of
 
 # original visibility -> configured reply visibility -> what the reply gets
 VISIBILITY_TABLE: dict[Visibility, dict[Visibility, Visibility]] = {
@@ -70,9 +70,26 @@ def test_a_boost_is_answered_as_its_original() -> None:
     assert subject_of(original) is original
 
 
-def test_cap_keeps_the_first_papers() -> None:
-    refs = tuple(PaperRef(f"2504.1841{i}") for i in range(5))
-    assert capped(refs, 3) == (refs[:3], refs[3:])
+@pytest.mark.parametrize(
+    ("linked", "cap", "kept", "ignored"),
+    [
+        (
+            ("2504.18410", "1706.03762", "hep-th/9711200", "2104.12255", "1605.08386"),
+            3,
+            ("2504.18410", "1706.03762", "hep-th/9711200"),
+            ("2104.12255", "1605.08386"),
+        ),
+        (("1706.03762",), 3, ("1706.03762",), ()),
+        (("1706.03762", "2504.18410"), 2, ("1706.03762", "2504.18410"), ()),
+        (("1706.03762", "2504.18410"), 1, ("1706.03762",), ("2504.18410",)),
+    ],
+)
+def test_the_cap_keeps_the_papers_in_the_order_the_post_names_them(
+    linked: tuple[str, ...], cap: int, kept: tuple[str, ...], ignored: tuple[str, ...]
+) -> None:
+    first, rest = capped(tuple(PaperRef(i) for i in linked), cap)
+    assert [r.arxiv_id for r in first] == list(kept)
+    assert [r.arxiv_id for r in rest] == list(ignored)
 
 
 def test_idempotency_keys_are_stable_and_distinct() -> None:

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import built
+from bot.app import build_mastodon, build_stream_opener, built
 from bot.config import Settings
 from bot.errors import RejectedError
-from bot.posting import too_long
-from bot.servers import identify
+from bot.limits.server_kinds import identify
+from bot.ops.check import check
+from bot.replying.posting import too_long
 from tests.conftest import (
-    Clock,
+    FakeClock,
     SettingsFactory,
     hashtag,
     link,
@@ -217,14 +218,17 @@ def test_paging_ends_without_link_headers_and_reads_everything(
         snac.close()
 
 
+def checked(settings: Settings) -> int:
+    """``arxiv-bot check`` as the CLI runs it, on these settings."""
+    return check(settings, build_mastodon(settings), build_stream_opener(settings))
+
+
 def test_check_names_the_server_and_what_it_adapts(
     make_settings: SettingsFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.__main__ import _check
-
     akkoma = FakeMastodon(flavour="akkoma")
     try:
-        assert _check(make_settings(MASTODON_BASE_URL=akkoma.url)) == 0
+        assert checked(make_settings(MASTODON_BASE_URL=akkoma.url)) == 0
     finally:
         akkoma.close()
     out = capsys.readouterr().out
@@ -268,21 +272,21 @@ def test_writes_are_paced_where_no_rate_limits_are_announced(
 
 
 def test_a_busy_servers_retry_after_is_honoured(make_settings: SettingsFactory) -> None:
-    clock = Clock()
+    clock = FakeClock()
     gts = FakeMastodon(flavour="gotosocial")
     try:
         settings = make_settings(MASTODON_BASE_URL=gts.url, BOT_HASHTAGS="arxiv")
-        with built(settings, now=clock.wall, monotonic=clock) as bot:
+        with built(settings, clock=clock) as bot:
             bot.cycle.run_cycle()
             busy = Response.json({"error": "busy"}, 503, {"Retry-After": "120"})
             gts.fail("GET", "/api/v1/timelines/tag/", busy)
             bot.cycle.run_cycle()
             before = gts.count("GET", "/api/v1/timelines/tag/")
             for _ in range(11):  # 110 s of 10-second cycles: still told to wait
-                clock.now += 10
+                clock.advance(10)
                 bot.cycle.run_cycle()
             assert gts.count("GET", "/api/v1/timelines/tag/") == before
-            clock.now += 15
+            clock.advance(15)
             bot.cycle.run_cycle()
             assert gts.count("GET", "/api/v1/timelines/tag/") > before
     finally:
@@ -325,14 +329,12 @@ def test_each_servers_too_long_refusal_is_recognised(flavour: str) -> None:
 def test_a_dry_run_without_a_token_is_told_when_the_server_hides_hashtags(
     make_settings: SettingsFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.__main__ import _check
-
     gts = FakeMastodon(flavour="gotosocial")
     try:
         settings = make_settings(
             MASTODON_BASE_URL=gts.url, MASTODON_ACCESS_TOKEN="", BOT_DRY_RUN="true"
         )
-        assert _check(settings) == 1
+        assert checked(settings) == 1
     finally:
         gts.close()
     assert "timeline #arxiv: FAILED" in capsys.readouterr().out

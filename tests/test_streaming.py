@@ -14,19 +14,24 @@ import threading
 import time
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.app import Bot, built, serve
+from bot.app import Bot, built
+from bot.clients.mastodon_sse import MastodonStreams
+from bot.clock import SystemClock
 from bot.config import Settings
+from bot.cycle import Cycle
 from bot.errors import StreamRefused
-from bot.mastodon_streams import MastodonStreams
-from bot.metrics import Metrics
-from bot.models import Status, StreamSpec
-from bot.servers import Server
-from bot.streams import INBOX_LIMIT, StreamPlan, Streams, plan_streams
+from bot.limits.server_kinds import Server, StreamPlan, plan_streams
+from bot.models import Identity, Status, StreamSpec
+from bot.ops.metrics import Metrics
+from bot.reading.inbox import INBOX_LIMIT, StreamInbox
+from bot.reading.streams import Streams, StreamTimes
+from bot.scheduler import serve
 from tests.conftest import link, paper_post, post_html, start_bot, wait_for
 from tests.fakes.http import Response
 from tests.fakes.mastodon import TOKEN, FakeMastodon
@@ -52,20 +57,73 @@ def streaming_settings(make_settings: Callable[..., Settings], **overrides: str)
     return make_settings(**values)
 
 
+class Counted:
+    """The bot's cycle, counting the cycles that began and ended: a test can tell the loop
+    is idle, and that a cycle had its chance."""
+
+    def __init__(self, cycle: Cycle) -> None:
+        self._cycle = cycle
+        self.began = 0
+        self.ended = 0
+
+    def run_cycle(self) -> object:
+        self.began += 1
+        try:
+            return self._cycle.run_cycle()
+        finally:
+            self.ended += 1
+
+
+@dataclass
+class Running:
+    bot: Bot
+    cycles: Counted
+
+    @property
+    def inbox(self) -> StreamInbox:
+        assert self.bot.inbox is not None
+        return self.bot.inbox
+
+    @property
+    def streams(self) -> Streams:
+        assert self.bot.streams is not None
+        return self.bot.streams
+
+    def idle(self) -> bool:
+        """No cycle running, none rung for, no catch-up poll pending."""
+        _, _, catching_up = self.inbox.waiting()
+        return (
+            not catching_up
+            and not self.bot.doorbell.rung()
+            and self.cycles.began == self.cycles.ended
+        )
+
+    def one_more_cycle(self) -> None:
+        """Ring, and wait until a cycle ran after the ring."""
+        ended = self.cycles.ended
+        self.bot.doorbell.ring()
+        wait_for(lambda: self.cycles.ended > ended)
+
+
 @contextmanager
-def running(settings: Settings) -> Iterator[Bot]:
+def running(settings: Settings) -> Iterator[Running]:
     stop = threading.Event()
     with built(settings, stop, streaming=True) as bot:
+        cycles = Counted(bot.cycle)
         loop = threading.Thread(
-            target=serve, args=(bot.cycle, settings.bot_poll_interval, stop, bot.doorbell)
+            target=serve, args=(cycles, settings.bot_poll_interval, stop, bot.doorbell)
         )
         loop.start()
         try:
-            yield bot
+            yield Running(bot, cycles)
         finally:
             stop.set()
             loop.join(timeout=30)
             assert not loop.is_alive()
+
+
+def streaming_requests(mastodon: FakeMastodon) -> list[str]:
+    return [r.path for r in mastodon.requests if r.path.startswith("/api/v1/streaming/")]
 
 
 def tag_polls(mastodon: FakeMastodon) -> int:
@@ -89,23 +147,22 @@ def settled(mastodon: FakeMastodon) -> Callable[[], bool]:
     return check
 
 
-def caught_up(bot: Bot, mastodon: FakeMastodon) -> None:
+def caught_up(run: Running, mastodon: FakeMastodon) -> None:
     """Wait until the streams are healthy and the catch-up polls of their connects are over."""
     wait_for(settled(mastodon))
-    wait_for(lambda: bot.streams is not None and bot.streams.healthy())
-    while True:
-        polls = tag_polls(mastodon)
-        time.sleep(0.3)
-        if tag_polls(mastodon) == polls:
-            return
+    wait_for(lambda: run.streams.healthy() and run.idle())
+
+
+def streamed(logs: list[MutableMapping[str, Any]]) -> int:
+    return sum(1 for e in logs if e["event"] == "status_streamed")
 
 
 def test_a_post_and_a_mention_are_answered_through_the_streams_within_moments(
     mastodon: FakeMastodon, make_settings: Callable[..., Settings]
 ) -> None:
     settings = streaming_settings(make_settings)
-    with running(settings) as bot:
-        caught_up(bot, mastodon)
+    with running(settings) as run:
+        caught_up(run, mastodon)
         polls = tag_polls(mastodon)
         started = time.monotonic()
         post = paper_post(mastodon, PAPER)
@@ -147,15 +204,19 @@ def test_what_was_posted_while_the_stream_was_down_is_answered_by_the_catch_up_p
     captured_logs: list[MutableMapping[str, Any]],
 ) -> None:
     settings = streaming_settings(make_settings)
-    with running(settings) as bot:
-        caught_up(bot, mastodon)
+    with running(settings) as run:
+        caught_up(run, mastodon)
         connects = len(mastodon.streaming.connects)
+        cycles = run.cycles.ended
+        tried = len(streaming_requests(mastodon))
         mastodon.streaming.refusal = (503, "Service Unavailable")
         mastodon.streaming.drop()
         wait_for(lambda: not mastodon.streaming.open_streams)
         missed = paper_post(mastodon, PAPER)  # published to nobody: lost from the stream
         mention = mention_of(mastodon, post_html(link("https://arxiv.org/abs/2104.12255")))
-        time.sleep(0.5)
+        # Both streams were tried again, twice each, and refused: the bot was at work.
+        wait_for(lambda: len(streaming_requests(mastodon)) >= tried + 4)
+        assert run.cycles.ended == cycles, "no cycle: the next poll is an hour away"
         assert not mastodon.posted(), "nothing answered while the streams were down"
         mastodon.streaming.refusal = None
         wait_for(lambda: bool(mastodon.replies_to(missed) and mastodon.replies_to(mention)))
@@ -216,7 +277,7 @@ def test_a_post_seen_by_the_stream_and_a_poll_is_decided_and_answered_once(
         wait_for(lambda: bot.streams is not None and bot.streams.healthy())
         post = paper_post(mastodon, PAPER)
         asked = mention_of(mastodon, post_html(link("https://arxiv.org/abs/2104.12255")))
-        time.sleep(0.3)  # both streamed into the inbox
+        wait_for(lambda: streamed(captured_logs) == 2)  # both in the inbox
         report = bot.cycle.run_cycle()  # takes the streamed ones, then the catch-up poll
         assert report.streamed == 2
         assert report.seen > report.streamed, "the poll read them too"
@@ -242,23 +303,34 @@ class Unreliable:
             raise RuntimeError("a bug in a handler")
 
 
+def hashtag_streams(
+    mastodon: FakeMastodon, *, retry: float = 60, ring: Callable[[], None] = lambda: None
+) -> tuple[Streams, StreamInbox]:
+    """The stream supervisor alone, following #arxiv on the fake."""
+    inbox = StreamInbox()
+    streams = Streams(
+        MastodonStreams(mastodon.url, TOKEN, timeout=5),
+        inbox,
+        StreamTimes(dead_after=5, retry_after_refusal=retry),
+        SystemClock(),
+        ring=ring,
+    )
+    streams.start(StreamPlan((StreamSpec("hashtag", "arxiv"),)), Identity("1"), ["arxiv"])
+    return streams, inbox
+
+
 def test_a_bug_in_a_handler_does_not_end_the_stream(
     mastodon: FakeMastodon, captured_logs: list[MutableMapping[str, Any]]
 ) -> None:
     bell = Unreliable()
-    streams = Streams(
-        MastodonStreams(mastodon.url, TOKEN, timeout=5),
-        dead_after=5,
-        retry_after_refusal=1,
-        ring=bell,
-    )
-    streams.start(StreamPlan((StreamSpec("hashtag", "arxiv"),)), "1", ["arxiv"])
+    streams, inbox = hashtag_streams(mastodon, retry=1, ring=bell)
     try:
         mastodon.streaming.wait_for_streams({"hashtag:arxiv"})
         first = paper_post(mastodon, PAPER)  # its ring (the second: after the connect) raises
         second = paper_post(mastodon, PAPER)
-        wait_for(lambda: len(streams.take()) >= 1 or bell.rings >= 3)
         wait_for(lambda: bell.rings >= 3)
+        taken, _ = inbox.take(mentions=False)
+        assert [s.id for s in taken] == [str(first), str(second)], "both delivered"
         assert mastodon.streaming.connects == ["hashtag:arxiv"], "the same connection goes on"
     finally:
         streams.stop()
@@ -271,14 +343,11 @@ def test_events_cut_anywhere_arrive_whole_and_a_garbled_one_is_skipped(
     mastodon: FakeMastodon, captured_logs: list[MutableMapping[str, Any]]
 ) -> None:
     mastodon.streaming.chunk_size = 7  # every event split mid-line, mid-character even
-    streams = Streams(
-        MastodonStreams(mastodon.url, TOKEN, timeout=5), dead_after=5, retry_after_refusal=60
-    )
-    streams.start(StreamPlan((StreamSpec("hashtag", "arxiv"),)), "1", ["arxiv"])
-    taken: list[tuple[bool, Status]] = []
+    streams, inbox = hashtag_streams(mastodon)
+    taken: list[Status] = []
 
     def arrived(count: int) -> bool:
-        taken.extend(streams.take())
+        taken.extend(inbox.take(mentions=False)[0])
         return len(taken) >= count
 
     try:
@@ -293,8 +362,8 @@ def test_events_cut_anywhere_arrive_whole_and_a_garbled_one_is_skipped(
         assert mastodon.streaming.connects == ["hashtag:arxiv"], "the connection went on"
     finally:
         streams.stop()
-    assert [s.id for _, s in taken] == [str(first), str(second)]
-    assert "Zoë’s ✨ pick:" in taken[0][1].content
+    assert [s.id for s in taken] == [str(first), str(second)]
+    assert "Zoë’s ✨ pick:" in taken[0].content
     failed = [e for e in captured_logs if e["event"] == "stream_event_failed"]
     assert len(failed) == 1
     assert "not JSON" in failed[0]["error"]
@@ -309,14 +378,15 @@ def test_a_streamed_post_without_a_paper_does_not_wake_the_cycle(
         mastodon.streaming.wait_for_streams(STREAMS)
         wait_for(lambda: bot.streams is not None and bot.streams.healthy())
         bot.doorbell.answer()
+        assert bot.inbox is not None
+        inbox = bot.inbox
         author = mastodon.add_account("dan")
         for i in range(5):
             mastodon.add_status(author, post_html(f"chatter {i}"), tags=("arxiv",))
-        time.sleep(0.3)
+        wait_for(lambda: inbox.waiting()[1] == 5)  # all five came, and were passed over
         assert not bot.doorbell.rung(), "chatter does not wake the cycle"
         post = paper_post(mastodon, PAPER)
         wait_for(bot.doorbell.rung)
-        time.sleep(0.1)
         report = bot.cycle.run_cycle()
     assert report.streamed == 6
     assert report.skipped >= 5
@@ -326,13 +396,11 @@ def test_a_streamed_post_without_a_paper_does_not_wake_the_cycle(
 def test_a_burst_past_the_inbox_keeps_the_newest_and_asks_for_a_catch_up_poll(
     mastodon: FakeMastodon, captured_logs: list[MutableMapping[str, Any]]
 ) -> None:
-    streams = Streams(
-        MastodonStreams(mastodon.url, TOKEN, timeout=5), dead_after=5, retry_after_refusal=60
-    )
-    streams.start(StreamPlan((StreamSpec("hashtag", "arxiv"),)), "1", ["arxiv"])
+    streams, inbox = hashtag_streams(mastodon)
     try:
         mastodon.streaming.wait_for_streams({"hashtag:arxiv"})
-        assert streams.take_catch_up(), "the connect asks for one"
+        wait_for(lambda: inbox.waiting()[2])  # the connect asks for a catch-up poll
+        assert inbox.take_catch_up()
         author = mastodon.add_account("eve")
         burst = [paper_post(mastodon, PAPER, account=author) for _ in range(INBOX_LIMIT + 5)]
         wait_for(
@@ -340,11 +408,11 @@ def test_a_burst_past_the_inbox_keeps_the_newest_and_asks_for_a_catch_up_poll(
                 bool(mastodon.streaming.open_streams) and _delivered(captured_logs) >= len(burst)
             )
         )
-        taken = streams.take()
-        catch_up = streams.take_catch_up()
+        taken, _ = inbox.take(mentions=False)
+        catch_up = inbox.take_catch_up()
     finally:
         streams.stop()
-    assert [s.id for _, s in taken] == [str(i) for i in burst[5:]], "the newest are kept"
+    assert [s.id for s in taken] == [str(i) for i in burst[5:]], "the newest are kept"
     assert catch_up, "the oldest five are left to a catch-up poll"
     assert [e["event"] for e in captured_logs].count("stream_inbox_full") == 1
 
@@ -386,15 +454,14 @@ def test_a_refused_stream_means_polling_at_the_usual_pace_and_asking_again_later
     settings = streaming_settings(
         make_settings, BOT_POLL_INTERVAL="0.2", BOT_STREAM_RETRY_SECONDS="0.5"
     )
-    with running(settings) as bot:
+    with running(settings) as run:
         wait_for(lambda: tag_polls(mastodon) >= 1)  # started: what comes now is new
         post = paper_post(mastodon, PAPER)
         wait_for(lambda: bool(mastodon.replies_to(post)))
         wait_for(
             lambda: sum(r.path.startswith("/api/v1/streaming/user") for r in mastodon.requests) >= 3
         )
-        assert bot.streams is not None
-        assert not bot.streams.healthy()
+        assert not run.streams.healthy()
         mastodon.streaming.refusal = None  # the server changed its mind: streams come back
         mastodon.streaming.wait_for_streams(STREAMS)
     events = [e for e in captured_logs if e["event"] in ("stream_refused", "streaming_unavailable")]
@@ -459,7 +526,8 @@ class _Ignore:
 def test_which_streams_are_planned(
     server: Server, token: bool, mode: str, feeds: str, expected: list[str], why: str | None
 ) -> None:
-    plan = plan_streams(server, ["arxiv", "ml"], has_token=token, mode=mode, hashtag_feeds=feeds)
+    server = replace(server, hashtag_feeds=feeds)
+    plan = plan_streams(server, ["arxiv", "ml"], has_token=token, mode=mode)
     assert [s.name for s in plan.specs] == expected
     assert (plan.unavailable is None) == (why is None)
     if why is not None:
@@ -474,10 +542,9 @@ def test_health_and_metrics_show_each_stream(
     bot_env: dict[str, str],
 ) -> None:
     settings = streaming_settings(make_settings)
-    with running(settings) as bot:
-        wait_for(settled(mastodon))
-        wait_for(lambda: bot.streams is not None and bot.streams.healthy())
-        bot.cycle.run_cycle()
+    with running(settings) as run:
+        caught_up(run, mastodon)
+        run.one_more_cycle()  # a cycle after the streams were healthy wrote their state
         health = cli("healthcheck", env=bot_env)
     assert health.returncode == 0
     assert "user connected" in health.stdout
@@ -485,7 +552,9 @@ def test_health_and_metrics_show_each_stream(
 
 
 def test_metrics_show_each_stream_and_count_what_came_by_stream(
-    mastodon: FakeMastodon, make_settings: Callable[..., Settings]
+    mastodon: FakeMastodon,
+    make_settings: Callable[..., Settings],
+    captured_logs: list[MutableMapping[str, Any]],
 ) -> None:
     metrics = Metrics()
     settings = streaming_settings(make_settings)
@@ -494,8 +563,7 @@ def test_metrics_show_each_stream_and_count_what_came_by_stream(
         wait_for(lambda: bot.streams is not None and bot.streams.healthy())
         bot.cycle.run_cycle()  # the catch-up poll
         paper_post(mastodon, PAPER)
-        wait_for(lambda: bot.streams is not None and bool(bot.streams.views()))
-        time.sleep(0.3)
+        wait_for(lambda: streamed(captured_logs) == 1)
         bot.cycle.run_cycle()
     value = metrics.registry.get_sample_value
     assert value("arxiv_bot_stream_connected", {"stream": "user"}) == 1
@@ -544,9 +612,12 @@ def test_sigterm_stops_the_bot_in_time_with_its_streams_open(
 def test_a_stream_that_answers_an_error_mid_connect_is_retried(mastodon: FakeMastodon) -> None:
     mastodon.fail("GET", "/api/v1/streaming/user", Response.json({"error": "oops"}, 502), times=2)
     streams = Streams(
-        MastodonStreams(mastodon.url, TOKEN, timeout=5), dead_after=5, retry_after_refusal=60
+        MastodonStreams(mastodon.url, TOKEN, timeout=5),
+        StreamInbox(),
+        StreamTimes(dead_after=5, retry_after_refusal=60),
+        SystemClock(),
     )
-    streams.start(StreamPlan((StreamSpec("user"),)), "1", [])
+    streams.start(StreamPlan((StreamSpec("user"),)), Identity("1"), [])
     try:
         mastodon.streaming.wait_for_streams({"user"}, timeout=15)
     finally:

@@ -7,22 +7,24 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.compose import compose_paper_post
 from bot.models import Paper, PaperRef, ServerLimits
-from bot.summary import (
+from bot.text.compose import compose_paper_post
+from bot.text.sentence_model import (
     FEATURES,
     SentenceModel,
-    acceptable_tldr,
-    finding_sentence,
-    key_sentence,
     load_model,
     sentence_features,
-    sentences,
     shipped_model,
+)
+from bot.text.summary import (
+    finding_sentence,
+    key_sentence,
+    sentences,
     standalone,
     summarise,
     truncate,
 )
+from bot.text.tldr import acceptable_tldr
 
 # A real abstract (arXiv:2504.18412), the example of a reply that said what the paper
 # studies and left out what it found.

@@ -1,0 +1,254 @@
+"""Following the live streams: a fast hint beside the polls, never the record.
+
+Mastodon pushes new posts and notifications over its streaming API as they arrive, but
+lossily: whatever is sent while a stream is down is gone, and a connection can look healthy
+while nothing flows (``../shared/FACTS-streaming.md``). So a streamed status only goes into
+the inbox (``bot.reading.inbox``) that the cycle reads like any other source, through the
+same intake as a polled one, and rings the doorbell so that happens at once. Polling stays:
+after every connect the cycle polls to catch up on what the stream missed, and while every
+stream is healthy it polls ``BOT_STREAM_POLL_FACTOR`` times less often.
+
+Each stream runs in a thread of its own, in a loop: connect, read until the stream fails,
+back off with jitter, connect again. A connection that carries no heartbeat or event for
+``BOT_STREAM_DEAD_SECONDS`` is dead (the read times out then, not after five minutes). A
+server that refuses a stream (404, 401) leaves it to polling, said once, and is asked again
+every ``BOT_STREAM_RETRY_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+
+from bot.clients.ports import StreamConnection, StreamOpener
+from bot.clock import Clock
+from bot.errors import StreamRefused
+from bot.limits.backoff import Backoff
+from bot.limits.server_kinds import StreamPlan
+from bot.models import Identity, Status, StreamSpec, StreamView
+from bot.reading.inbox import StreamInbox
+from bot.reading.sources import carries_a_watched_tag
+
+RECONNECT_BASE_SECONDS = 1.0
+RECONNECT_MAX_SECONDS = 300.0
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True, slots=True)
+class StreamTimes:
+    """``BOT_STREAM_DEAD_SECONDS`` and ``BOT_STREAM_RETRY_SECONDS``."""
+
+    dead_after: float
+    retry_after_refusal: float
+
+
+class _State:
+    def __init__(self, spec: StreamSpec) -> None:
+        self.spec = spec
+        self.connected = False
+        self.alive_at = float("-inf")  # monotonic
+        self.alive_wall: datetime | None = None  # for the healthcheck
+        self.refused: str | None = None
+        self.connection: StreamConnection | None = None
+
+
+class Streams:
+    """The live streams of one bot: their threads, and what they say about health."""
+
+    def __init__(
+        self,
+        opener: StreamOpener,
+        inbox: StreamInbox,
+        times: StreamTimes,
+        clock: Clock,
+        *,
+        ring: Callable[[], None] = lambda: None,
+        worth_a_look: Callable[[Status], bool] = lambda _: True,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._opener = opener
+        self._inbox = inbox
+        self._dead_after = times.dead_after
+        self._retry_after_refusal = times.retry_after_refusal
+        self._clock = clock
+        self._ring = ring
+        self._worth_a_look = worth_a_look
+        self._rng = rng or random.Random()  # noqa: S311 -- jitter, not secrets
+        self._lock = threading.Lock()
+        self._states: list[_State] = []
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self._own_id: str | None = None
+        self._watched: frozenset[str] = frozenset()
+        self._fallback_said = False
+
+    # --- for the cycle --------------------------------------------------------------------
+
+    def start(self, plan: StreamPlan, me: Identity, hashtags: Sequence[str]) -> None:
+        """Open the planned streams (once); log why there are none, once."""
+        if self._threads or self._stopping.is_set():
+            return
+        for note in plan.notes:
+            log.info("streaming_limited", reason=note)
+        if not plan.specs:
+            log.info("streaming_unavailable", reason=plan.unavailable, mode="polling only")
+            return
+        self._own_id = me.account_id
+        self._watched = frozenset(t.lower() for t in hashtags)
+        for spec in plan.specs:
+            state = _State(spec)
+            self._states.append(state)
+            thread = threading.Thread(
+                target=self._follow, args=(state,), name=f"stream-{spec.name}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
+
+    def healthy(self) -> bool:
+        """Every planned stream connected and heard from within ``BOT_STREAM_DEAD_SECONDS``."""
+        now = self._clock.monotonic()
+        with self._lock:
+            return bool(self._states) and all(
+                s.connected and now - s.alive_at <= self._dead_after for s in self._states
+            )
+
+    def views(self) -> list[StreamView]:
+        with self._lock:
+            return [
+                StreamView(s.spec.name, s.connected, s.alive_wall, s.refused) for s in self._states
+            ]
+
+    def stop(self, join_seconds: float = 1.0) -> None:
+        """Stop every stream: wake blocked reads, and wait briefly for the threads (they are
+        daemons: one still stuck in a read cannot hold the process)."""
+        self._stopping.set()
+        with self._lock:
+            connections = [s.connection for s in self._states if s.connection is not None]
+        for connection in connections:
+            connection.interrupt()
+        deadline = time.monotonic() + join_seconds
+        for thread in self._threads:
+            thread.join(max(deadline - time.monotonic(), 0))
+        self._opener.close()
+
+    # --- each stream's thread -------------------------------------------------------------
+
+    def _follow(self, state: _State) -> None:
+        backoff = Backoff(RECONNECT_BASE_SECONDS, RECONNECT_MAX_SECONDS, self._rng)
+        name = state.spec.name
+        while not self._stopping.is_set():
+            began = self._clock.monotonic()
+            try:
+                connection = self._opener.open(state.spec)
+                with self._lock:
+                    state.connection = connection
+                connection.run(_Events(self, state), self._dead_after)
+                reason = "ended by the server"
+            except StreamRefused as exc:
+                self._refused(state, exc)
+                self._stopping.wait(self._retry_after_refusal)
+                continue
+            except Exception as exc:  # noqa: BLE001 -- the stream's boundary: any failure means reconnect
+                reason = f"{type(exc).__name__}: {exc}"
+            was_connected = self._disconnected(state)
+            if self._stopping.is_set():
+                break
+            if self._clock.monotonic() - began > self._dead_after:
+                backoff.succeeded()  # it ran for a while: start the backoff again from 1 s
+            delay = backoff.failed(self._clock.monotonic())
+            (log.warning if was_connected else log.debug)(
+                "stream_dropped" if was_connected else "stream_connect_failed",
+                stream=name,
+                reason=reason,
+                retry_in=round(delay, 1),
+            )
+            self._stopping.wait(delay)
+        log.debug("stream_stopped", stream=name)
+
+    def _refused(self, state: _State, exc: StreamRefused) -> None:
+        self._disconnected(state)
+        with self._lock:
+            first = state.refused is None
+            state.refused = str(exc)
+            all_refused = all(s.refused is not None for s in self._states)
+            say_fallback = all_refused and not self._fallback_said
+            self._fallback_said = self._fallback_said or say_fallback
+        if first:
+            log.warning(
+                "stream_refused",
+                stream=state.spec.name,
+                status=exc.status,
+                error=str(exc),
+                retry_in=self._retry_after_refusal,
+            )
+        if say_fallback:
+            log.warning(
+                "streaming_unavailable",
+                reason="the server refused every stream",
+                mode="polling only",
+                retry_in=self._retry_after_refusal,
+            )
+
+    def _disconnected(self, state: _State) -> bool:
+        with self._lock:
+            was, state.connected, state.connection = state.connected, False, None
+        return was
+
+    # --- from the events of a stream ------------------------------------------------------
+
+    def _connected(self, state: _State) -> None:
+        with self._lock:
+            state.connected = True
+            state.alive_at = self._clock.monotonic()
+            state.alive_wall = self._clock.now()
+            back = state.refused is not None
+            state.refused = None
+            self._fallback_said = False
+        self._inbox.ask_catch_up()
+        log.info("stream_connected", stream=state.spec.name, after_refusal=back)
+        self._ring()  # the catch-up poll, at once
+
+    def _alive(self, state: _State) -> None:
+        with self._lock:
+            state.alive_at = self._clock.monotonic()
+            state.alive_wall = self._clock.now()
+
+    def _status(self, state: _State, status: Status, mention: bool) -> None:
+        if mention:
+            if self._own_id is not None and self._own_id not in status.mention_ids:
+                return
+        else:
+            if not carries_a_watched_tag(status, self._watched):
+                return
+            if not self._worth_a_look(status.reblog or status):
+                self._inbox.pass_over()
+                return
+        self._inbox.put(status, mention=mention)
+        log.debug("status_streamed", stream=state.spec.name, status_id=status.id)
+        self._ring()
+
+
+class _Events:
+    """One stream's events, into the supervisor (called on the stream's thread)."""
+
+    def __init__(self, streams: Streams, state: _State) -> None:
+        self._streams = streams
+        self._state = state
+
+    def connected(self) -> None:
+        self._streams._connected(self._state)
+
+    def alive(self) -> None:
+        self._streams._alive(self._state)
+
+    def status(self, status: Status) -> None:
+        self._streams._status(self._state, status, mention=False)
+
+    def mention(self, status: Status) -> None:
+        self._streams._status(self._state, status, mention=True)
