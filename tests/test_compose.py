@@ -260,3 +260,48 @@ def test_a_sentence_longer_than_a_post_is_split_evenly() -> None:
     sizes = [len(p.text) for p in posts]
     assert len(posts) == 4
     assert max(sizes) - min(sizes) < 20, sizes
+
+
+# Pieces a reply is made of, and the edges Mastodon's URL and mention rules turn on.
+_PIECES = st.sampled_from(
+    [
+        "https://arxiv.org/abs/2504.18412v2", "https://arxiv.org/abs/hep-th/9711200",
+        "https://fake.example/@arxivbot/113000000000001", "https://mastodon.social/@a/1",
+        "http://a.io", "https://x.org/a(b)c", "https://x.org/a_(b)", "https://x.org/?q=1&r=2",
+        "https://sub.domain.example.org/path/", "https://127.0.0.1:8080/x", "https://localhost/a",
+        "https://arxiv.orgx/abs", "https://ex.ample.zz/abc", "https://bücher.de/x", "xhttps://x.org/y",
+        "@alice@science.example", "@bob", "@bjørn@far.example", "@under_score@a.b.org", "a@b.org",
+        "/@path", "=@eq@x.org", ".", ",", ")", "(", "!", "?", "'", '"', ":", ";", "…", " ", "\n",
+        "#tag", "$", "word", "Zoë", "👩‍🔬", "🇪🇺", "e\u0301", "「", "」", "\u200b", "\u00a0",
+    ]
+)  # fmt: skip
+
+
+_CHARS = st.text(alphabet=st.sampled_from(list("ab.:/?()@#$!'\"-_ =xyz\u0301é\n🇪🇺")), max_size=8)
+
+
+@given(
+    st.lists(st.one_of(_PIECES, _CHARS), max_size=14).map("".join),
+    st.sampled_from([0, 23, 25, 40]),
+)
+@settings(max_examples=500, deadline=None)
+def test_the_bot_never_counts_less_than_mastodon(text: str, url_length: int) -> None:
+    """The fake counts as Mastodon's source does; the bot may only ever count more."""
+    limits = ServerLimits(500, url_length)
+    assert mastodon_length(text, limits) >= mastodon_count(text, url_length)
+
+
+@pytest.mark.parametrize(
+    ("text", "mastodon"),
+    [
+        ("https://arxiv.org/abs/1706.03762.", 23 + 1),  # the full stop is not the URL's
+        ("(https://arxiv.org/abs/1706.03762)", 1 + 23 + 1),
+        ("https://x.org/a_(b)", 23),  # balanced parentheses end a URL
+        ("xhttps://x.org/y", 16),  # after a letter: no URL
+        ("https://fake.example/@arxivbot/1", 32),  # no such top-level domain: in full
+        ("@bjørn@far.example", 18),  # a username is ASCII: no discount
+        ("@under_score@a.b.org", 12),
+    ],
+)
+def test_the_fake_counts_as_mastodons_source_says(text: str, mastodon: int) -> None:
+    assert mastodon_count(text) == mastodon

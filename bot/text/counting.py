@@ -2,11 +2,12 @@
 
 Mastodon (``app/validators/status_length_validator.rb``) counts the content warning and the
 text together in grapheme clusters, after replacing each URL that twitter-text extracts (with
-its scheme) by 23 characters (``characters_reserved_per_url``) and each ``@user@domain`` by
-``@user``. This count is never below Mastodon's: a URL is given the discount only where
-twitter-text would surely extract it (after a space or punctuation, a dotted host, ending on a
-character a URL may end on; a trailing ``.`` or ``)`` counts in full), and a mention only in
-the shape of ``Account::MENTION_RE``. Every other server counts everything at full length, in
+its protocol, and Mastodon's own path rules) by ``characters_reserved_per_url`` characters and
+each ``@user@domain`` by ``@user``. This count is never below Mastodon's, whatever the text:
+a URL gets the discount only where twitter-text surely extracts it (after a space or
+punctuation, a common top-level domain, as far as it surely reaches); anything else that
+starts with a protocol is weighed as a URL *and* counted in full, which is more than any
+reading of it can come to. Every other server counts everything at full length, in
 whichever unit is largest (``strict``).
 """
 
@@ -18,19 +19,30 @@ import regex
 
 from bot.models import ServerLimits
 
-# twitter-text: a URL may not follow a letter, digit, @, $ or #; its path runs over these
-# characters (ASCII only here: a URL with others gets no discount past them) and must end
-# on a letter, digit or one of =_#/+- (``valid_url_path_ending_chars``).
+_TLDS = (
+    "com org net edu gov mil int info biz name pro io ai app dev social science xyz online "
+    "site club space tech cloud network zone town party cafe blog page link website world "
+    "academy institute university eu uk de fr nl ch at be se no dk fi is ie es pt it "
+    "pl cz sk hu ro bg gr tr ua ru jp kr cn tw hk sg in au nz ca us br mx ar cl co za me tv cc"
+)
+# Surely a URL to twitter-text: after a space or at the start (anything else may be taken
+# into what it reads before: a mention, or a link without a protocol), on a common IANA
+# top-level domain (another one gets no discount), over these characters (ASCII only here:
+# a URL with others gets no discount past them), ending on a letter, digit or one of _#/+-
+# (Mastodon's ``valid_url_path_ending_chars``).
 _URL = re.compile(
-    r"(?<![A-Za-z0-9@$#＠＃])https?://"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}(?::\d{1,5})?"
-    r"(?:/(?:[A-Za-z0-9!*';:=+,.$/%#\[\]_~&|@-]*[A-Za-z0-9=_#/+-])?)?",
-    re.ASCII,
+    r"(?:(?<=\s)|^)https?://"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
+    rf"(?:{'|'.join(_TLDS.split())})(?![\w@-])(?::\d{{1,5}})?"
+    r"(?:/(?:[A-Za-z0-9!*';:=+,.$/%#\[\]_~&|@-]*[A-Za-z0-9_#/+-])?)?",
+    re.IGNORECASE,
 )
 # Mastodon's Account::MENTION_RE: an ASCII username, then the domain.
 _MENTION = re.compile(
     r"(?<![=/\w])@([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)@\w+(?:[.-]+\w+)*", re.IGNORECASE
 )
+_PROTOCOL = re.compile(r"(?:https?|dat|dweb|ipfs|ipns|ssb|gopher|gemini)://", re.IGNORECASE)
+"""Every protocol twitter-text takes a URL with, as Mastodon configures it."""
 _GRAPHEME = regex.compile(r"\X")
 
 
@@ -42,10 +54,25 @@ def grapheme_length(text: str) -> int:
 
 
 def mastodon_length(text: str, limits: ServerLimits) -> int:
-    """The length Mastodon gives a post's text (see the module's note)."""
-    text = _MENTION.sub(lambda m: "@" + m.group(1), text)
-    urls = len(_URL.findall(text))
-    return grapheme_length(_URL.sub("", text)) + urls * limits.characters_reserved_per_url
+    """The length Mastodon gives a post's text, or more (see the module's note)."""
+    placeholder = "x" * limits.characters_reserved_per_url
+    # (start, end, what stands for it): mentions, sure URLs, and perhaps-URLs, which weigh a
+    # URL and their protocol in full (the rest of them is counted as text).
+    found = [(m.start(), m.end(), "@" + m.group(1)) for m in _MENTION.finditer(text)]
+    for protocol in _PROTOCOL.finditer(text):
+        sure = _URL.match(text, protocol.start())
+        if sure is not None:
+            found.append((sure.start(), sure.end(), placeholder))
+        else:
+            found.append((protocol.start(), protocol.end(), placeholder + protocol.group()))
+    pieces: list[str] = []
+    at = 0
+    for start, end, stand_in in sorted(found):
+        if start < at:
+            continue  # overlaps an earlier one: as Mastodon does, the earlier one counts
+        pieces += [text[at:start], stand_in]
+        at = end
+    return grapheme_length("".join([*pieces, text[at:]]))
 
 
 def strict_length(text: str) -> int:

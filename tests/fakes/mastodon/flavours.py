@@ -1,0 +1,79 @@
+"""How each server's client API differs from Mastodon's, from ``FACTS-fediverse.md`` (read
+from each server's source): what the fake answers, not what the bot expects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Flavour:
+    """One server's differences."""
+
+    version: str
+    nodeinfo: str
+    has_v2: bool = True
+    v1_max_toot_chars: bool = False
+    max_characters: int = 500
+    url_length: int = 23
+    counting: str = "mastodon"  # mastodon | graphemes | codepoints | utf16 | none
+    too_long: tuple[int, str] = (422, "Validation failed: Text character limit of {n} exceeded")
+    any_tags: str = "first4"  # first4 | all | ignored | and
+    notification_types: bool = True
+    """Whether ``types[]`` is honoured (Sharkey ignores it; Friendica knows only exclude_types)."""
+    idempotency: bool = True
+    link_header: bool = True
+    rate_limit_headers: bool = True
+    """Whether it sends X-RateLimit-* (Mastodon, GoToSocial); Akkoma, Pleroma, Iceshrimp and
+    Friendica send none."""
+    warning_counted: bool = True
+    """Whether the content warning counts towards the limit (Sharkey limits it separately)."""
+    tag_timeline_needs_token: bool = False
+    """GoToSocial and Iceshrimp answer the hashtag timeline only to a logged-in client."""
+    one_notification_without_limit: bool = False
+    """snac2 answers a single notification when ``limit`` is omitted."""
+
+
+FLAVOURS = {
+    "mastodon": Flavour("4.4.0", "mastodon"),
+    "gotosocial": Flavour(
+        "3.5.3 (compatible; GoToSocial 0.17.3)", "gotosocial", max_characters=5000,
+        url_length=25, counting="codepoints",
+        too_long=(400, "Bad Request: text with spoiler exceed max chars ({n})"),
+        any_tags="ignored", idempotency=False, tag_timeline_needs_token=True,
+    ),
+    "akkoma": Flavour(
+        "2.7.2 (compatible; Akkoma 3.13.2)", "akkoma", has_v2=False, v1_max_toot_chars=True,
+        max_characters=5000, counting="graphemes",
+        too_long=(422, "The status is over the character limit"), any_tags="all",
+        rate_limit_headers=False,
+    ),
+    "pleroma": Flavour(
+        "2.7.2 (compatible; Pleroma 2.6.0)", "pleroma", v1_max_toot_chars=True,
+        max_characters=5000, url_length=0, counting="graphemes",
+        too_long=(422, "The status is over the character limit"), any_tags="all",
+        rate_limit_headers=False,
+    ),
+    "sharkey": Flavour(
+        "3.0.0 (compatible; Sharkey 2024.11.1)", "sharkey", max_characters=3000,
+        url_length=0, counting="utf16", too_long=(400, "MAX_LENGTH"),
+        any_tags="ignored", notification_types=False, idempotency=False,
+        rate_limit_headers=False, warning_counted=False,
+    ),
+    "iceshrimp": Flavour(
+        "4.0.0 (compatible; Iceshrimp.NET/2024.1-beta5)", "iceshrimp", v1_max_toot_chars=True,
+        max_characters=8192, counting="utf16",
+        too_long=(422, "Text & content warning cannot exceed {n} characters in total"),
+        any_tags="and", rate_limit_headers=False, tag_timeline_needs_token=True,
+    ),
+    "friendica": Flavour(
+        "2.8.0 (compatible; Friendica 2024.12)", "friendica", max_characters=200000,
+        counting="none", any_tags="ignored", notification_types=False, idempotency=False,
+        rate_limit_headers=False,
+    ),
+    "snac": Flavour(
+        "4.0.0", "snac", has_v2=False, v1_max_toot_chars=True, max_characters=100000,
+        url_length=32, counting="none", any_tags="ignored", idempotency=False,
+        link_header=False, rate_limit_headers=False, one_notification_without_limit=True,
+    ),
+}  # fmt: skip
