@@ -168,11 +168,12 @@ def built(
             worth_a_look=_worth_a_look(settings),
         )
     pause = Pause("mastodon", store.meta, retry, clock)
+    posting = Pause("posting", store.meta, retry.for_posting(), clock)
     server = ServerInfo(mastodon.server, store.meta, clock)
     reporter = CycleReporter(
         store.meta,
         store.ledger,
-        {"mastodon": pause, "arxiv": librarian.arxiv_pause},
+        {"mastodon": pause, "posting": posting, "arxiv": librarian.arxiv_pause},
         clock,
         health_max_age=settings.health_max_age_seconds,
         streams=streams,
@@ -180,7 +181,7 @@ def built(
     )
     cycle = Cycle(
         begin=lambda: _begin(
-            settings, store, mastodon, librarian.papers, server, pause, clock,
+            settings, store, mastodon, librarian.papers, server, posting, clock,
             should_stop=stop.is_set, wait=wait or stop.wait, streams=streams, inbox=inbox,
         ),
         store=store,
@@ -211,7 +212,7 @@ def _begin(
     mastodon: MastodonGateway,
     papers: Papers,
     server: ServerInfo,
-    pause: Pause,
+    posting: Pause,
     clock: Clock,
     *,
     should_stop: Callable[[], bool],
@@ -253,7 +254,7 @@ def _begin(
         should_stop=should_stop, wait=wait,
     )  # fmt: skip
     queue = AnswerQueue(
-        store.ledger, papers, poster, pause, slices.patience(settings), clock, should_stop
+        store.ledger, papers, poster, posting, slices.patience(settings), clock, should_stop
     )
     streamed: list[Source] = []
     if streams is not None and inbox is not None:

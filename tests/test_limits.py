@@ -41,6 +41,9 @@ def engine_with_clock(settings: Settings, clock: FakeClock) -> Iterator[Cycle]:
         yield bot.cycle
 
 
+ABS = "https://arxiv.org/abs/1706.03762"
+
+
 def add_post(mastodon: FakeMastodon, arxiv_id: str = "1706.03762") -> int:
     return paper_post(mastodon, f"https://arxiv.org/abs/{arxiv_id}")
 
@@ -495,3 +498,42 @@ def test_a_busy_timeline_is_swept_in_turns_of_bounded_pages(
     assert first.swept == SWEEP_MAX_PAGES * PAGE_LIMIT
     assert second.swept > 0
     assert len(mastodon.replies_to(late)) == 1
+
+
+def test_a_backlog_of_one_account_through_an_outage_is_answered_in_full(
+    mastodon: FakeMastodon,
+    make_settings: Callable[..., Settings],
+    captured_logs: list[MutableMapping[str, Any]],
+) -> None:
+    """Posting fails for twelve minutes while one account posts 120 papers: every one waits
+    (the default backlog bounds only what waits for the account's own hour) and is answered
+    once the server takes posts again; the timelines are read all along."""
+    clock = FakeClock()
+    settings = make_settings(BOT_RATE_PER_ACCOUNT="1000", BOT_RETRY_BASE_SECONDS="30")
+    author = mastodon.add_account("prolific", domain="science.example")
+    down = Response.json({"error": "Internal Server Error"}, 500)
+    posts: list[int] = []
+    with engine_with_clock(settings, clock) as engine:
+        engine.run_cycle()
+        mastodon.fail("POST", "/api/v1/statuses", down, times=100_000)
+        reads = []
+        for _ in range(12):
+            posts += [paper_post(mastodon, ABS, account=author) for _ in range(10)]
+            before = tag_requests(mastodon)
+            engine.run_cycle()
+            reads.append(tag_requests(mastodon) - before)
+            clock.advance(60)
+        assert mastodon.posted() == []
+        assert all(n >= 1 for n in reads), "the timelines were read every minute"
+        mastodon.faults.clear()  # the server takes posts again
+        for _ in range(30):
+            engine.run_cycle()
+            if all(mastodon.replies_to(p) for p in posts):
+                break
+            clock.advance(60)
+    assert [len(mastodon.replies_to(p)) for p in posts] == [1] * 120
+    assert not [e for e in captured_logs if e.get("reason") == "backlog_full"]
+    assert not [e for e in captured_logs if e["event"] == "status_dropped"]
+    waits = [e["retry_in"] for e in captured_logs if e["event"] == "post_failed"]
+    assert waits[0] <= 5, "a first retry within seconds"
+    assert max(waits) > 60, "doubling after that"

@@ -362,21 +362,27 @@ def test_hashtag_posts_past_the_cap_wait_and_past_the_backlog_are_dropped(
     make_settings: SettingsFactory,
     captured_logs: list[MutableMapping[str, Any]],
 ) -> None:
-    bot = Bot(make_settings, BOT_RATE_PER_ACCOUNT="2", BOT_BACKLOG_PER_ACCOUNT="3")
+    bot = Bot(make_settings, BOT_RATE_PER_ACCOUNT="2", BOT_BACKLOG_PER_ACCOUNT="1")
     bot.cycle()
     olga = mastodon.add_account("olga")
-    ids = ("1706.03762", "hep-th/9711200", "2504.18412", "2101.00042")
-    posts = [
-        mastodon.add_status(
-            olga, post_html(link(f"https://arxiv.org/abs/{i}"), hashtag("arxiv")), tags=("arxiv",)
-        )
-        for i in ids
-    ]
+
+    def post(arxiv_id: str) -> int:
+        body = post_html(link(f"https://arxiv.org/abs/{arxiv_id}"), hashtag("arxiv"))
+        return mastodon.add_status(olga, body, tags=("arxiv",))
+
+    posts = [post(i) for i in ("1706.03762", "hep-th/9711200", "2504.18412", "2101.00042")]
     report = bot.cycle()
     assert [len(replies(mastodon, p)) for p in posts] == [1, 1, 0, 0]
     assert report.waiting == 1, "the third waits for the hour"
     [full] = [e for e in captured_logs if e.get("reason") == "backlog_full"]
     assert full["status_id"] == str(posts[3])
+    assert report.dropped_reasons == {"backlog_full": 1}, "dropped, and counted"
+    later = post("1903.01234")
+    bot.cycle()
+    assert [e["status_id"] for e in captured_logs if e.get("reason") == "backlog_full"] == [
+        str(posts[3]),
+        str(later),
+    ], "the bound holds for what comes later in the hour"
     bot.clock.advance(3660)  # an hour passes
     bot.cycle()
     assert [len(replies(mastodon, p)) for p in posts] == [1, 1, 1, 0]

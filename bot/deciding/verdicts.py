@@ -1,7 +1,7 @@
 """Every status of a page decided, from what it asks and the page's facts (pure).
 
 Statuses are decided oldest first, and each decision can change the next one's facts: a
-request queued for an account counts against its hourly cap and backlog, a ``stop`` holds
+request queued for an account counts against its hourly cap (and, past it, its backlog), a ``stop`` holds
 for the account's later mentions on the same page, one help text or notice per account is
 enough. So the facts are copied into a small running tally here, never re-read. What the
 intake should log comes back as :class:`Note` values, in order.
@@ -69,6 +69,15 @@ class _Tally:
         answered = self.facts.answered.get(account_id, 0)
         return over_rate(answered + self.queued(account_id), per_hour)
 
+    def backlog_full(self, account_id: str, rules: Rules) -> bool:
+        """Whether a new request of this account would wait for its hour behind
+        ``BOT_BACKLOG_PER_ACCOUNT`` others that already do. Only waiting for the account's
+        own cap counts: requests waiting for arXiv, a paused server or the post budget do
+        not, however many they are."""
+        answered = self.facts.answered.get(account_id, 0)
+        waiting_for_the_cap = answered + self.queued(account_id) - rules.rate_per_account
+        return waiting_for_the_cap >= rules.backlog_per_account
+
 
 @dataclass
 class Verdicts:
@@ -109,7 +118,7 @@ def hashtag_posts(
             policy=rules.hashtag_policy,
             follows_bot=None if facts.followers is None else author in facts.followers,
         )
-        if reason is None and tally.queued(author) >= rules.backlog_per_account:
+        if reason is None and tally.backlog_full(author, rules):
             reason = "backlog_full"  # past the cap a post waits; past the backlog it is dropped
         if reason is not None:
             out.skip(subject.id, reason, "status_skipped")
@@ -186,7 +195,7 @@ def _mention(
         tally.helped.add(asker)
         out.decided.requests.append(_message(mention, "help", now))
         return
-    if tally.queued(asker) >= rules.backlog_per_account:
+    if tally.backlog_full(asker, rules):
         out.skip(mention.id, "backlog_full", "mention_skipped", **said)
         return
     noticed = asker in facts.noticed_this_hour or asker in tally.noticed

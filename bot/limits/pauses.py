@@ -23,12 +23,22 @@ from bot.state.meta import Meta, pause_key
 log = structlog.get_logger()
 
 
+POST_RETRY_FIRST_SECONDS = 5.0
+"""A failed post is tried again within seconds (doubling from here to
+``BOT_RETRY_MAX_SECONDS``): one post's failure says little about the next."""
+
+
 @dataclass(frozen=True, slots=True)
 class Retry:
     """``BOT_RETRY_BASE_SECONDS`` and ``BOT_RETRY_MAX_SECONDS``."""
 
     base_seconds: float
     max_seconds: float
+
+    def for_posting(self) -> Retry:
+        """Posting backs off on its own, from seconds: a failed post does not stop the
+        reading, and a failed read does not stop posting."""
+        return Retry(min(self.base_seconds, POST_RETRY_FIRST_SECONDS), self.max_seconds)
 
 
 class Pause:

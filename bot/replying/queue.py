@@ -1,10 +1,11 @@
 """Working through the queue: what waits, what is given up, what is answered now.
 
 Oldest first. A request waits while arXiv is away or does not know one of its papers yet,
-while its account has had its answers for the hour, or while the post budget is spent; it is
-given up after ``BOT_PENDING_HOURS`` with nothing posted (``no_such_paper`` when arXiv kept
-not knowing a paper it names, else ``expired``). The papers of the whole queue come in one
-batched request.
+while its account has had its answers for the hour, while posting backs off after a failed
+post, or while the post budget is spent, however many wait; it is given up only after
+``BOT_PENDING_HOURS`` with nothing posted (``no_such_paper`` when arXiv kept not knowing a
+paper it names, else ``expired``). The papers of the whole queue come in one batched
+request.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+
+import structlog
 
 from bot.clock import Clock
 from bot.deciding.policy import over_rate
@@ -21,6 +24,8 @@ from bot.models import CycleReport, Request
 from bot.replying.papers import Papers
 from bot.replying.posting import Poster
 from bot.state.ledger import Ledger
+
+log = structlog.get_logger()
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +42,7 @@ class AnswerQueue:
         ledger: Ledger,
         papers: Papers,
         poster: Poster,
-        mastodon_pause: Pause,
+        posting: Pause,
         patience: Patience,
         clock: Clock,
         should_stop: Callable[[], bool],
@@ -45,7 +50,7 @@ class AnswerQueue:
         self._ledger = ledger
         self._papers = papers
         self._poster = poster
-        self._pause = mastodon_pause
+        self._posting = posting
         self._patience = patience
         self._clock = clock
         self._should_stop = should_stop
@@ -53,6 +58,12 @@ class AnswerQueue:
     def work(self, report: CycleReport) -> None:
         queue = self._expire(self._ledger.pending(), report)
         if not queue:
+            return
+        if not self._posting.ready():  # a post failed a moment ago: the queue waits
+            report.waiting += len(queue)
+            log.debug(
+                "posting_paused", waiting=len(queue), retry_in=round(self._posting.retry_in(), 1)
+            )
             return
         found = self._papers.get([r.arxiv_id for request in queue for r in request.refs])
         report.arxiv_requests += found.requests
@@ -93,8 +104,10 @@ class AnswerQueue:
                 except TransientError as exc:
                     report.errors.append(f"post:{type(exc).__name__}")
                     report.api_error("mastodon", exc)
-                    self._pause.failed_with(exc, "post_failed", status_id=request.status.id)
+                    self._posting.failed_with(exc, "post_failed", status_id=request.status.id)
+                    report.waiting += 1
                     return
+                self._posting.succeeded()
                 if outcome == "answered":
                     report.replied += 1
                 elif outcome == "thread_cap":
