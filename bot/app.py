@@ -231,6 +231,8 @@ def _begin(
         mentions=settings.has_token,
         sweep_seconds=settings.bot_sweep_seconds,
         per_request=per_request,
+        limit=server.server.request_limit,
+        software=server.server.software,
     )
     if warning is not None:
         log.warning("request_budget", message=warning)

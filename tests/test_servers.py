@@ -4,8 +4,9 @@ notification types, idempotency, Link headers), and the pure identification tabl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,6 +60,9 @@ def cycle(settings: Settings) -> None:
         ("3.0.0 (compatible; Sharkey 2024.11.1)", None, "sharkey", "2024.11.1"),
         ("2.8.0 (compatible; Friendica 2024.12)", None, "friendica", "2024.12"),
         ("4.0.0", "snac", "snac", "4.0.0"),
+        ("takahe/0.11.0", None, "takahe", "0.11.0"),
+        ("takahe/0.11.0", "takahe", "takahe", "0.11.0"),
+        ("0.0.0-eval+git-57cb4fe", "gotosocial", "gotosocial", "0.0.0-eval+git-57cb4fe"),
         ("", None, "unknown", ""),
         ("banana", None, "unknown", "banana"),
     ],
@@ -127,7 +131,9 @@ def test_replies_fit_as_each_server_counts(
 
 
 def test_a_post_refused_as_too_long_is_composed_again_strictly(
-    mastodon: FakeMastodon, make_settings: SettingsFactory
+    mastodon: FakeMastodon,
+    make_settings: SettingsFactory,
+    captured_logs: list[MutableMapping[str, Any]],
 ) -> None:
     """A Mastodon look-alike that counts URLs and handles in full: the bot learns from the
     refusal, composes again under the strictest count, and remembers."""
@@ -154,6 +160,8 @@ def test_a_post_refused_as_too_long_is_composed_again_strictly(
     cycle(settings)  # a restart: still strict
     assert len(mastodon.replies_to(second)) == 1
     assert len([r for r in mastodon.requests if r.method == "POST"]) == 3
+    [strict] = [e for e in captured_logs if e["event"] == "counting_strictly"]
+    assert "Text character limit of 300 exceeded" in str(strict["error"]), "the server's words"
 
 
 def test_only_mentions_of_the_bot_are_requests(
@@ -342,3 +350,95 @@ def test_a_dry_run_without_a_token_is_told_when_the_server_hides_hashtags(
     finally:
         gts.close()
     assert "timeline #arxiv: FAILED" in capsys.readouterr().out
+
+
+def test_the_first_post_under_a_tag_nobody_used_yet_is_answered(
+    make_settings: SettingsFactory,
+    captured_logs: list[MutableMapping[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """GoToSocial answers 404 ``tag was not found`` until a post uses the tag: that is an
+    empty timeline, whose cursor starts at the beginning."""
+    gts = FakeMastodon(flavour="gotosocial")
+    try:
+        settings = make_settings(MASTODON_BASE_URL=gts.url, BOT_HASHTAGS="brandnewtag")
+        assert checked(settings) == 0
+        assert "timeline #brandnewtag: readable, no posts under #brandnewtag yet" in (
+            capsys.readouterr().out
+        )
+        with built(settings) as bot:
+            for _ in range(3):
+                bot.cycle.run_cycle()  # three polls, three 404s
+            first = gts.add_status(
+                gts.add_account("pioneer"),
+                post_html(link("https://arxiv.org/abs/1706.03762"), hashtag("brandnewtag")),
+                tags=("brandnewtag",),
+            )
+            bot.cycle.run_cycle()
+    finally:
+        gts.close()
+    assert len(gts.replies_to(first)) == 1
+    unused = [e for e in captured_logs if e["event"] == "tag_unused"]
+    assert len(unused) == 2, "said once by check, once by the running bot: not every poll"
+    assert "tag was not found" in unused[0]["server_says"]
+    assert not [e for e in captured_logs if e["event"] in ("poll_refused", "poll_failed")]
+
+
+def test_takahe_wants_broad_scopes_and_check_says_which_to_grant(
+    make_settings: SettingsFactory, capsys: pytest.CaptureFixture[str], cli: Any
+) -> None:
+    """Takahē 0.11 refuses a token of granular scopes (403 out_of_scope_for_token) and answers
+    500 on /api/v2/instance without an admin account; it is told apart by ``takahe/0.11.0``."""
+    takahe = FakeMastodon(flavour="takahe")
+    try:
+        takahe.scopes = ("read:accounts", "read:statuses", "read:notifications", "write:statuses")
+        settings = make_settings(MASTODON_BASE_URL=takahe.url)
+        assert checked(settings) == 1
+        out = capsys.readouterr().out
+        assert "out_of_scope_for_token" in out
+        assert "the token needs read:accounts" in out
+        assert "grant read instead: read write covers the bot" in out
+        assert "server: " + takahe.url + ": takahe 0.11.0, posts up to 500 characters" in out
+        takahe.scopes = ("read", "write")
+        assert checked(settings) == 0, capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "streaming: off, polling only (takahe has no streaming API)" in out
+        assert "URLs and handles count in full" in out
+    finally:
+        takahe.close()
+
+
+def test_instance_information_falls_back_to_v1_when_v2_fails(
+    mastodon: FakeMastodon, make_settings: SettingsFactory
+) -> None:
+    mastodon.max_characters = 321
+    mastodon.fail("GET", "/api/v2/instance", Response.json({"error": "oops"}, 502), times=100)
+    settings = make_settings()
+    with built(settings, sweep_on_start=False) as bot:
+        bot.cycle.run_cycle()
+        server, limits = bot.mastodon.server()
+    assert (server.software, limits.max_characters) == ("mastodon", 321)
+    assert mastodon.count("GET", "/api/v1/instance") >= 1
+
+
+@pytest.mark.parametrize(
+    ("flavour", "says"),
+    [
+        ("mastodon", "over 80% of Mastodon's 300 paged requests per 15 min"),
+        ("gotosocial", "over 80% of GoToSocial's 300 requests per IP address per 5 min"),
+        ("takahe", "of Mastodon's 300 paged requests per 15 min (takahe publishes no limit"),
+    ],
+)
+def test_the_budget_warning_names_the_servers_own_limit(
+    make_settings: SettingsFactory,
+    captured_logs: list[MutableMapping[str, Any]],
+    flavour: str,
+    says: str,
+) -> None:
+    server = FakeMastodon(flavour=flavour)
+    try:
+        cycle(make_settings(MASTODON_BASE_URL=server.url, BOT_POLL_INTERVAL="1"))
+    finally:
+        server.close()
+    [warning] = [e for e in captured_logs if e["event"] == "request_budget"]
+    assert says in warning["message"]

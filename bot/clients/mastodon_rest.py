@@ -49,6 +49,8 @@ class MastodonGateway:
             user_agent=USER_AGENT,
         )
         self.base_url = base_url
+        self.unused_tags: set[str] = set()
+        """Tags the server knows no post of (it said 404): said once each."""
         self._retry_after: float | None = None
         # Mastodon.py reads only X-RateLimit-* headers; GoToSocial says when to come back
         # with Retry-After on a 429 or 503. Heard here, from every response.
@@ -83,20 +85,22 @@ class MastodonGateway:
     def me(self) -> Account:
         """The account the token belongs to (proves the token works): here, and only here, a
         403 means the token itself is refused."""
-        with _translated(self, "verify the access token", forbidden_is_auth=True):
+        with _translated(
+            self, "verify the access token", forbidden_is_auth=True, scope="read:accounts"
+        ):
             data = self._api.account_verify_credentials()
         return json_.account(data)
 
     def server(self) -> tuple[Server, ServerLimits]:
-        """Which software the server runs, and its post limits: ``/api/v2/instance``, else
-        ``/api/v1/instance`` (``max_toot_chars`` too), else 500. Nodeinfo confirms a version
+        """Which software the server runs, and its post limits: ``/api/v2/instance``, else (it
+        is missing or fails in any way) ``/api/v1/instance`` (``max_toot_chars`` too), else 500. Nodeinfo confirms a version
         that looks like plain Mastodon (snac2 claims one)."""
         data: Any = None
         try:
             with _translated(self, "read the server's instance information"):
                 data = self._get_json("/api/v2/instance")
-        except RejectedError:  # Akkoma, snac2: no v2
-            pass
+        except (RejectedError, TransientError) as exc:  # Akkoma, snac2: no v2; Takahē: 500
+            log.debug("instance_v2_unavailable", error=exc, then="/api/v1/instance")
         if not isinstance(data, Mapping) or "configuration" not in data:
             with _translated(self, "read the server's instance information"):
                 data = self._get_json("/api/v1/instance")
@@ -135,8 +139,19 @@ class MastodonGateway:
             params["any[]"] = list(tags[1:])
         if min_id is not None:
             params["min_id"] = min_id
-        with _translated(self, f"read #{tags[0]}"):
-            page = self._get_json("/api/v1/timelines/tag/" + quote(tags[0], safe=""), params)
+        try:
+            with _translated(self, f"read #{tags[0]}", scope="read:statuses"):
+                page = self._get_json("/api/v1/timelines/tag/" + quote(tags[0], safe=""), params)
+        except RejectedError as exc:
+            if exc.status != 404:
+                raise
+            # GoToSocial: "tag was not found" until a post uses it (Mastodon: []). An empty
+            # timeline, then: the first post that ever uses the tag comes right after it.
+            if tags[0] not in self.unused_tags:
+                self.unused_tags.add(tags[0])
+                log.info("tag_unused", tag=tags[0], server_says=str(exc))
+            return Page((), None, 0)
+        self.unused_tags.discard(tags[0])
         return json_.status_page(page)
 
     def mention_page(self, min_id: str | None, limit: int = PAGE_LIMIT) -> Page:
@@ -150,20 +165,20 @@ class MastodonGateway:
         }
         if min_id is not None:
             params["min_id"] = min_id
-        with _translated(self, "read mentions"):
+        with _translated(self, "read mentions", scope="read:notifications"):
             page = self._get_json("/api/v1/notifications", params)
         return json_.mention_page(page)
 
     def status(self, status_id: str) -> Status | None:
         """One status; None when the server sent something unusable. RejectedError (403, 404,
         410) when the bot may not read it: blocked, followers-only, deleted."""
-        with _translated(self, "read a status"):
+        with _translated(self, "read a status", scope="read:statuses"):
             data = self._get_json(f"/api/v1/statuses/{quote(status_id, safe='')}")
         return json_.status_or_none(data)
 
     def thread(self, status_id: str) -> list[Status]:
         """The whole conversation a status belongs to, every branch (the root's context)."""
-        with _translated(self, "read a thread"):
+        with _translated(self, "read a thread", scope="read:statuses"):
             context = self._get_json(f"/api/v1/statuses/{quote(status_id)}/context")
             ancestors = json_.get(context, "ancestors") or []
             if ancestors:  # a reply: the root's descendants hold the sibling branches too
@@ -177,13 +192,13 @@ class MastodonGateway:
         """Which of these accounts follow the bot."""
         if not account_ids:
             return set()
-        with _translated(self, "read relationships"):
+        with _translated(self, "read relationships", scope="read:follows"):
             relationships = self._api.account_relationships(list(account_ids))
         return {str(r["id"]) for r in relationships if json_.get(r, "followed_by")}
 
     def delete(self, status_id: str) -> None:
         """Delete one of the bot's statuses; one already gone counts as deleted."""
-        with _translated(self, "delete a reply"):
+        with _translated(self, "delete a reply", scope="write:statuses", scope_is_auth=True):
             try:
                 self._api.status_delete(status_id)
             except MastodonNotFoundError:
@@ -191,7 +206,7 @@ class MastodonGateway:
 
     def replies_by(self, account_id: str, parent_id: str) -> list[str]:
         """Ids of the statuses ``account_id`` posted in reply to ``parent_id`` (from its context)."""
-        with _translated(self, "read a thread"):
+        with _translated(self, "read a thread", scope="read:statuses"):
             context = self._get_json(f"/api/v1/statuses/{quote(parent_id)}/context")
         return [
             str(s["id"])
@@ -214,7 +229,7 @@ class MastodonGateway:
 
     def post(self, post: Post) -> str:
         """Publish; returns the new status's id. Safe to repeat with the same idempotency key."""
-        with _translated(self, "post a reply"):
+        with _translated(self, "post a reply", scope="write:statuses", scope_is_auth=True):
             data = self._api.status_post(
                 post.text,
                 in_reply_to_id=post.in_reply_to_id,
@@ -228,10 +243,17 @@ class MastodonGateway:
 
 @contextmanager
 def _translated(
-    gateway: MastodonGateway, action: str, *, forbidden_is_auth: bool = False
+    gateway: MastodonGateway,
+    action: str,
+    *,
+    scope: str | None = None,
+    forbidden_is_auth: bool = False,
+    scope_is_auth: bool = False,
 ) -> Iterator[None]:
     """Mastodon.py's errors as the project's. A 403 is about one post (blocked, followers-only,
-    defederated) everywhere but on verifying the bot's own account."""
+    defederated) everywhere but on verifying the bot's own account, and but where the server
+    says the token lacks a scope for posting (then nothing can be posted: the token is as
+    good as refused). A refusal for scope names the ``scope`` the action needs."""
     try:
         yield
     except MastodonUnauthorizedError as exc:
@@ -255,9 +277,13 @@ def _translated(
         raise TransientError(f"network error when trying to {action}") from exc
     except MastodonAPIError as exc:
         status = _status(exc)
-        if status == 403 and forbidden_is_auth:
-            raise AuthError(
-                f"forbidden when trying to {action}: does the token have the needed scopes?"
+        said = _server_says(exc)
+        lacks_scope = status == 403 and "scope" in said.lower()
+        if status == 403 and (forbidden_is_auth or (lacks_scope and scope_is_auth)):
+            raise AuthError(f"forbidden when trying to {action}{said}{_grant(scope)}") from exc
+        if lacks_scope:
+            raise RejectedError(
+                f"forbidden when trying to {action}{said}{_grant(scope)}", 403
             ) from exc
         if status == 429:
             raise RateLimitedError(f"HTTP 429 when trying to {action}") from exc
@@ -268,6 +294,17 @@ def _translated(
         ) from exc
     except MastodonError as exc:
         raise TransientError(f"{type(exc).__name__} when trying to {action}") from exc
+
+
+def _grant(scope: str | None) -> str:
+    """What to grant the token instead, for a refused ``scope``."""
+    if scope is None:
+        return ""
+    broad = scope.split(":")[0]
+    return (
+        f" (the token needs {scope}; on a server without granular scopes, such as Takahē, "
+        f"grant {broad} instead: read write covers the bot)"
+    )
 
 
 def _server_says(exc: MastodonError) -> str:

@@ -46,6 +46,25 @@ def tag_groups(
     return tuple(tags[i : i + per_request] for i in range(0, len(tags), per_request))
 
 
+@dataclass(frozen=True, slots=True)
+class RequestLimit:
+    """A server's published limit on the requests polling makes (``FACTS-fediverse.md``)."""
+
+    software: str
+    requests: int
+    window_seconds: float
+    counts: str
+    """Which requests count: ``paged requests`` (Mastodon), ``requests`` (all, per IP)."""
+
+    def window(self) -> str:
+        minutes = self.window_seconds / 60
+        return f"{minutes:g} min" if minutes >= 1 else f"{self.window_seconds:g} s"
+
+
+MASTODON_PAGED = RequestLimit("Mastodon", PAGED_LIMIT, WINDOW_SECONDS, "paged requests")
+"""Mastodon: requests with min_id/max_id/since_id, per user per 15 minutes."""
+
+
 def requests_per_cycle(hashtags: int, mentions: bool, per_request: int = TAGS_PER_REQUEST) -> int:
     """Paged requests one quiet cycle makes: one per group of hashtags (4 on Mastodon, 1
     elsewhere), plus one for mentions."""
@@ -53,11 +72,14 @@ def requests_per_cycle(hashtags: int, mentions: bool, per_request: int = TAGS_PE
 
 
 def sweep_requests_per_window(
-    hashtags: int, sweep_seconds: float, per_request: int = TAGS_PER_REQUEST
+    hashtags: int,
+    sweep_seconds: float,
+    per_request: int = TAGS_PER_REQUEST,
+    window: float = WINDOW_SECONDS,
 ) -> float:
-    """Paged requests the sweeps of recent history make per 15 minutes, at the least (one
-    page per timeline and sweep; a busy tag needs more, up to ``SWEEP_MAX_PAGES``)."""
-    return WINDOW_SECONDS / sweep_seconds * math.ceil(hashtags / per_request)
+    """Paged requests the sweeps of recent history make per window, at the least (one page
+    per timeline and sweep; a busy tag needs more, up to ``SWEEP_MAX_PAGES``)."""
+    return window / sweep_seconds * math.ceil(hashtags / per_request)
 
 
 def paged_requests_per_window(
@@ -66,9 +88,10 @@ def paged_requests_per_window(
     mentions: bool,
     sweep_seconds: float = math.inf,
     per_request: int = TAGS_PER_REQUEST,
+    window: float = WINDOW_SECONDS,
 ) -> float:
-    polls = WINDOW_SECONDS / interval * requests_per_cycle(hashtags, mentions, per_request)
-    return polls + sweep_requests_per_window(hashtags, sweep_seconds, per_request)
+    polls = window / interval * requests_per_cycle(hashtags, mentions, per_request)
+    return polls + sweep_requests_per_window(hashtags, sweep_seconds, per_request, window)
 
 
 def smallest_interval(
@@ -77,10 +100,13 @@ def smallest_interval(
     share: float = BUDGET_SHARE,
     sweep_seconds: float = math.inf,
     per_request: int = TAGS_PER_REQUEST,
+    limit: RequestLimit = MASTODON_PAGED,
 ) -> float:
-    """The shortest poll interval whose paged requests stay within ``share`` of the limit."""
-    room = PAGED_LIMIT * share - sweep_requests_per_window(hashtags, sweep_seconds, per_request)
-    return WINDOW_SECONDS * requests_per_cycle(hashtags, mentions, per_request) / max(room, 1.0)
+    """The shortest poll interval whose requests stay within ``share`` of the limit."""
+    window = limit.window_seconds
+    sweeps = sweep_requests_per_window(hashtags, sweep_seconds, per_request, window)
+    room = limit.requests * share - sweeps
+    return window * requests_per_cycle(hashtags, mentions, per_request) / max(room, 1.0)
 
 
 def budget_warning(
@@ -89,19 +115,32 @@ def budget_warning(
     mentions: bool,
     sweep_seconds: float = math.inf,
     per_request: int = TAGS_PER_REQUEST,
+    limit: RequestLimit | None = MASTODON_PAGED,
+    software: str = "mastodon",
 ) -> str | None:
-    """One line for the operator when the configured polling would use over 80 % of the budget."""
-    used = paged_requests_per_window(interval, hashtags, mentions, sweep_seconds, per_request)
-    if used <= PAGED_LIMIT * BUDGET_SHARE:
+    """One line for the operator when the configured polling would use over 80 % of the
+    server's own limit (Mastodon's, said so, where the server publishes none)."""
+    measure = limit or MASTODON_PAGED
+    window = measure.window_seconds
+    used = paged_requests_per_window(
+        interval, hashtags, mentions, sweep_seconds, per_request, window
+    )
+    if used <= measure.requests * BUDGET_SHARE:
         return None
     smallest = smallest_interval(
-        hashtags, mentions, sweep_seconds=sweep_seconds, per_request=per_request
+        hashtags, mentions, sweep_seconds=sweep_seconds, per_request=per_request, limit=measure
+    )
+    whose = (
+        f"{measure.software}'s {measure.requests} {measure.counts} per {measure.window()}"
+        if limit is not None
+        else f"Mastodon's {measure.requests} {measure.counts} per {measure.window()} "
+        f"({'the server' if software == 'unknown' else software} publishes no limit of its own)"
     )
     return (
         f"BOT_POLL_INTERVAL={interval:g} with {hashtags} hashtag(s)"
-        f"{' and mentions' if mentions else ''} makes {used:.0f} paged requests per 15 min"
-        f"{' (sweeps included)' if sweep_seconds < math.inf else ''}, over "
-        f"{BUDGET_SHARE:.0%} of Mastodon's {PAGED_LIMIT}; the smallest interval that fits is "
+        f"{' and mentions' if mentions else ''} makes {used:.0f} {measure.counts} per "
+        f"{measure.window()}{' (sweeps included)' if sweep_seconds < math.inf else ''}, over "
+        f"{BUDGET_SHARE:.0%} of {whose}; the smallest interval that fits is "
         f"{math.ceil(smallest)} s"
     )
 

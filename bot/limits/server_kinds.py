@@ -15,12 +15,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.limits.budget import MASTODON_PAGED, RequestLimit
 from bot.models import StreamSpec
 
 Counting = Literal["mastodon", "strict"]
-KNOWN = ("mastodon", "gotosocial", "akkoma", "pleroma", "sharkey", "iceshrimp", "friendica", "snac")
+KNOWN = (
+    "mastodon", "gotosocial", "akkoma", "pleroma", "sharkey", "iceshrimp", "friendica", "snac",
+    "takahe",
+)  # fmt: skip
 _COMPATIBLE = re.compile(r"\(compatible;\s*([^;)]+?)\)", re.IGNORECASE)
 _NAME_VERSION = re.compile(r"([A-Za-z][\w.-]*?)[\s/]+v?([\w.+-]+)")
+_NAME_SLASH_VERSION = re.compile(r"([A-Za-z][\w.-]*)/v?(\d[\w.+-]*)")
+"""``takahe/0.11.0``: a server that names itself, with no Mastodon version in front."""
+REQUEST_LIMITS = {
+    "mastodon": MASTODON_PAGED,
+    "gotosocial": RequestLimit("GoToSocial", 300, 300, "requests per IP address"),
+    "akkoma": RequestLimit("Akkoma", 3, 0.5, "timeline requests"),
+    "pleroma": RequestLimit("Pleroma", 3, 0.5, "timeline requests"),
+    "iceshrimp": RequestLimit("Iceshrimp.NET", 500, 60, "requests"),
+}
+"""Each server's published limit on the requests polls make (``FACTS-fediverse.md``)."""
+NO_STREAMING = {
+    "takahe": "takahe has no streaming API",
+    "snac": "snac2 has no streaming API the bot can use",
+    "friendica": "friendica has no streaming API the bot can use",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +71,11 @@ class Server:
     def honours_idempotency_key(self) -> bool:
         return self.software in ("mastodon", "akkoma", "pleroma", "iceshrimp")
 
+    @property
+    def request_limit(self) -> RequestLimit | None:
+        """The server's own limit on polling requests, where it publishes one."""
+        return REQUEST_LIMITS.get(self.software)
+
     def adaptations(self) -> list[str]:
         """What the bot does differently here, in words for ``arxiv-bot check`` and the log."""
         if self.genuine_mastodon:
@@ -78,6 +102,9 @@ def identify(version: str | None, nodeinfo_name: str | None = None) -> Server:
         m = _NAME_VERSION.fullmatch(inner)
         name, number = (m[1], m[2]) if m else (inner, "")
         return Server(_normalise(name), number)
+    named = _NAME_SLASH_VERSION.fullmatch(text)
+    if named:
+        return Server(_normalise(named[1]), named[2])
     name = (nodeinfo_name or "").strip().lower()
     if name and name != "mastodon":
         return Server(_normalise(name), text)
@@ -111,6 +138,8 @@ def plan_streams(
         return StreamPlan((), "BOT_STREAMING=off")
     if not has_token:
         return StreamPlan((), "every stream needs an access token (Mastodon 4.2 and later)")
+    if server.software in NO_STREAMING:
+        return StreamPlan((), NO_STREAMING[server.software])
     if not server.genuine_mastodon and server.software != "unknown":
         return StreamPlan(
             (),

@@ -73,9 +73,13 @@ def check(settings: Settings, mastodon: MastodonGateway, streams: StreamOpener) 
         for group in tag_groups(settings.bot_hashtags, per_request):
             try:
                 page = mastodon.tag_page(group, None, limit=1)
-                state = (
-                    "has posts" if page.size else "empty (or the server hides it from this client)"
-                )
+                unused = [t for t in group if t in mastodon.unused_tags]
+                if page.size:
+                    state = "has posts"
+                elif unused:
+                    state = f"no posts under {' '.join('#' + t for t in unused)} yet"
+                else:
+                    state = "empty (or the server hides it from this client)"
                 print(f"timeline {' '.join('#' + t for t in group)}: readable, {state}")
             except BotError as exc:
                 print(f"timeline {' '.join('#' + t for t in group)}: FAILED: {exc}")

@@ -30,8 +30,18 @@ class Flavour:
     """Whether the content warning counts towards the limit (Sharkey limits it separately)."""
     tag_timeline_needs_token: bool = False
     """GoToSocial and Iceshrimp answer the hashtag timeline only to a logged-in client."""
+    unused_tag_404: bool = False
+    """GoToSocial answers 404 ``tag was not found`` for a tag no post has used yet (seen on
+    the real server, ``servers/gotosocial/README.md``)."""
     one_notification_without_limit: bool = False
     """snac2 answers a single notification when ``limit`` is omitted."""
+    granular_scopes: bool = True
+    """Takahē accepts only the broad ``read``/``write``: a token of granular scopes gets 403
+    ``out_of_scope_for_token`` (seen on the real server, ``FACTS-fediverse.md``)."""
+    v2_error: int | None = None
+    """Takahē's ``/api/v2/instance`` answers 500 on a server without an admin account."""
+    streams: bool = True
+    """Takahē has no streaming API (404)."""
 
 
 FLAVOURS = {
@@ -41,6 +51,7 @@ FLAVOURS = {
         url_length=25, counting="codepoints",
         too_long=(400, "Bad Request: text with spoiler exceed max chars ({n})"),
         any_tags="ignored", idempotency=False, tag_timeline_needs_token=True,
+        unused_tag_404=True,
     ),
     "akkoma": Flavour(
         "2.7.2 (compatible; Akkoma 3.13.2)", "akkoma", has_v2=False, v1_max_toot_chars=True,
@@ -75,5 +86,11 @@ FLAVOURS = {
         "4.0.0", "snac", has_v2=False, v1_max_toot_chars=True, max_characters=100000,
         url_length=32, counting="none", any_tags="ignored", idempotency=False,
         link_header=False, rate_limit_headers=False, one_notification_without_limit=True,
+    ),
+    "takahe": Flavour(
+        "takahe/0.11.0", "takahe", v2_error=500, max_characters=500, url_length=23,
+        counting="codepoints", too_long=(400, "Status is too long"), any_tags="ignored",
+        idempotency=False, rate_limit_headers=False, warning_counted=False,
+        tag_timeline_needs_token=True, granular_scopes=False, streams=False,
     ),
 }  # fmt: skip

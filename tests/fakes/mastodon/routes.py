@@ -28,11 +28,24 @@ NOT_FOUND = {"error": "Record not found"}
 NOT_ALLOWED = {"error": "This action is not allowed"}
 
 
+def refused_scope(fake: FakeMastodon, needed: str) -> Response | None:
+    """403 when the token lacks ``needed`` (``read:accounts``…): Mastodon takes the scope or
+    its broad part (``read``); Takahē only the broad part."""
+    broad = needed.split(":")[0]
+    if fake.flavour.granular_scopes:
+        if not {needed, broad} & set(fake.scopes):
+            return Response.json(OUT_OF_SCOPE, 403)
+    elif broad not in fake.scopes:
+        return Response.json({"error": "out_of_scope_for_token"}, 403)
+    return None
+
+
 def verify_credentials(fake: FakeMastodon, request: Request, _: re.Match[str]) -> Response:
     if not fake.authorised(request):
         return Response.json(INVALID_TOKEN, 401)
-    if not {"read", "read:accounts"} & set(fake.scopes):
-        return Response.json(OUT_OF_SCOPE, 403)
+    refused = refused_scope(fake, "read:accounts")
+    if refused is not None:
+        return refused
     return Response.json({**fake.bot, "source": {"privacy": "public"}})
 
 
@@ -46,6 +59,8 @@ def app_credentials(fake: FakeMastodon, request: Request, _: re.Match[str]) -> R
 def instance_v2(fake: FakeMastodon, _: Request, __: re.Match[str]) -> Response:
     if not fake.flavour.has_v2:
         return Response.json({"error": "Not found"}, 404)
+    if fake.flavour.v2_error is not None:
+        return Response(fake.flavour.v2_error, b"<h1>Server Error (500)</h1>", "text/html")
     feeds = fake.hashtag_feeds
     return Response.json(
         {
@@ -98,10 +113,15 @@ def tag_timeline(fake: FakeMastodon, request: Request, match: re.Match[str]) -> 
     paged by ``min_id``/``max_id``/``since_id`` as ``methods/timelines.md`` says."""
     if fake.flavour.tag_timeline_needs_token and not fake.authorised(request):
         return Response.json({"error": "Unauthorized"}, 401)
+    if fake.authorised(request) and (refused := refused_scope(fake, "read:statuses")):
+        return refused
     if fake.hashtag_feeds == "disabled":
         return Response.json([])
     q = request.query
     names = [match["tag"].lower(), *(t.lower() for t in q.get("any[]", []))]
+    if fake.flavour.unused_tag_404 and not any(names[0] in s.tags for s in fake.statuses.values()):
+        error = "Not Found: tag was not found, or not useable/listable on this instance"
+        return Response.json({"error": error}, 404)
     mode = fake.flavour.any_tags
     if mode == "first4":  # Mastodon's TagFeed: LIMIT_PER_MODE = 4, the path tag first
         names = list(dict.fromkeys(names))[:4]
@@ -146,8 +166,9 @@ def tag_timeline(fake: FakeMastodon, request: Request, match: re.Match[str]) -> 
 def notifications(fake: FakeMastodon, request: Request, _: re.Match[str]) -> Response:
     if not fake.authorised(request):
         return Response.json(INVALID_TOKEN, 401)
-    if not fake.reads_notifications():
-        return Response.json(OUT_OF_SCOPE, 403)
+    refused = refused_scope(fake, "read:notifications")
+    if refused is not None:
+        return refused
     q = request.query
     default = "1" if fake.flavour.one_notification_without_limit else "15"
     limit = min(int(q.get("limit", [default])[0]), 80)
@@ -240,6 +261,9 @@ def post_status(fake: FakeMastodon, request: Request, _: re.Match[str]) -> Respo
     ``Idempotency-Key`` of the same token answers the first status (where honoured)."""
     if not fake.authorised(request):
         return Response.json(INVALID_TOKEN, 401)
+    refused = refused_scope(fake, "write:statuses")
+    if refused is not None:
+        return refused
     form = request.form()
     text = form.get("status", [""])[0]
     visibility = form.get("visibility", ["public"])[0]
@@ -298,7 +322,7 @@ def stream(fake: FakeMastodon, request: Request) -> Response:
     """SSE on Mastodon only (GoToSocial, Akkoma and the rest stream over WebSocket, so
     these paths are not found); a user token for every stream since 4.2."""
     path = request.path.rstrip("/")
-    if fake.flavour_name != "mastodon":
+    if fake.flavour_name != "mastodon" or not fake.flavour.streams:
         return Response.json({"error": "Not found"}, 404)
     if path == "/api/v1/streaming/health":
         return Response(200, b"OK", "text/plain")

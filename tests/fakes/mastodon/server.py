@@ -238,7 +238,7 @@ class FakeMastodon(LoopbackServer):
         return request.headers.get("authorization") == f"Bearer {self.token}"
 
     def reads_notifications(self) -> bool:
-        return bool({"read", "read:notifications"} & set(self.scopes))
+        return routes.refused_scope(self, "read:notifications") is None
 
     def streaming_url(self) -> str:
         host = self.streaming_host or self
