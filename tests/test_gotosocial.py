@@ -1,0 +1,251 @@
+"""The real ``arxiv-bot run`` process against a real GoToSocial on 127.0.0.1.
+
+What a fake can only claim, the real server shows: its ULID ids and cursors, its 404 for a tag
+no post has used yet, its length counting and refusal, its mentions and threads, its missing
+idempotency keys (a restart after SIGKILL must find its own reply in the thread), its real
+429. Needs the GoToSocial binary in ``GOTOSOCIAL_BIN`` (``.ci/run`` sets it); skipped with
+the reason without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import COMMAND, clean_env, wait_for
+from tests.fakes.arxiv import FakeArxiv
+from tests.fixtures.papers import ALL
+from tests.real.gotosocial import BINARY, GoToSocial, User, binary
+
+EXECUTABLE = binary()
+pytestmark = [
+    pytest.mark.skipif(
+        EXECUTABLE is None, reason=f"no GoToSocial binary: set {BINARY} to run these"
+    ),
+    pytest.mark.xdist_group("gotosocial"),  # one server for the module, on one worker
+]
+ATTENTION = "https://arxiv.org/abs/1706.03762"
+LARGE_N = "https://arxiv.org/abs/hep-th/9711200"
+
+
+@dataclass
+class Server:
+    gts: GoToSocial
+    users: dict[str, User]
+
+    @property
+    def bot(self) -> User:
+        return self.users["bot"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    assert EXECUTABLE is not None
+    gts = GoToSocial(EXECUTABLE, tmp_path_factory.mktemp("gotosocial"))
+    gts.start()
+    try:
+        users = gts.accounts("bot", "alice", "bob", "carol")
+        users["bot"].call("PATCH", "/api/v1/accounts/update_credentials", bot="true")
+        yield Server(gts, users)
+    finally:
+        gts.stop()
+
+
+@pytest.fixture(scope="module")
+def arxiv() -> Iterator[FakeArxiv]:
+    fake = FakeArxiv(ALL)
+    yield fake
+    fake.close()
+
+
+class Bot:
+    """``arxiv-bot run`` as its own process, its JSON log kept in a file."""
+
+    def __init__(self, env: dict[str, str], home: Path) -> None:
+        self.env, self.home = env, home
+        self.log = home / "bot.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [COMMAND, "run"], env=clean_env(self.env), cwd=self.home, stdout=out, stderr=out
+            )
+
+    def events(self, name: str | None = None) -> list[dict[str, Any]]:
+        lines = self.log.read_text().splitlines() if self.log.exists() else []
+        found = [json.loads(line) for line in lines if line.startswith("{")]
+        return [e for e in found if name is None or e["event"] == name]
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> int:
+        assert self.process is not None
+        os.kill(self.process.pid, sig)
+        return self.process.wait(timeout=30)
+
+
+@contextmanager
+def running(server: Server, arxiv: FakeArxiv, tmp_path: Path, **settings: str) -> Iterator[Bot]:
+    env = {
+        "MASTODON_BASE_URL": server.gts.url,
+        "MASTODON_ACCESS_TOKEN": server.bot.token,
+        "BOT_HASHTAGS": "arxiv",
+        "BOT_POLL_INTERVAL": "1",
+        "BOT_DATA_DIR": str(tmp_path / "data"),
+        "ARXIV_API_URL": arxiv.api_url,
+        "ARXIV_DELAY_SECONDS": "0",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "DEBUG",
+        **settings,
+    }
+    bot = Bot(env, tmp_path)
+    bot.start()
+    try:
+        yield bot
+    finally:
+        if bot.process is not None and bot.process.poll() is None:
+            bot.stop(signal.SIGKILL)
+
+
+def started(bot: Bot, sources: int = 2) -> Callable[[], bool]:
+    """True once every source noted where it begins: what comes now is new."""
+    return lambda: len(bot.events("source_started")) >= sources
+
+
+def answered(server: Server, status: str, by: User) -> Callable[[], bool]:
+    return lambda: bool(by.replies(status, server.bot))
+
+
+def test_hashtag_posts_and_the_first_post_under_a_new_tag_are_answered(
+    server: Server, arxiv: FakeArxiv, tmp_path: Path
+) -> None:
+    alice = server.users["alice"]
+    before = alice.post(f"Old news {ATTENTION} #arxiv")
+    with running(server, arxiv, tmp_path, BOT_HASHTAGS="arxiv,neverusedbefore") as bot:
+        wait_for(started(bot, 3), timeout=30)
+        tagged = alice.post(f"New paper {ATTENTION} #arxiv")
+        first = alice.post(f"The first post ever under this tag: {LARGE_N} #neverusedbefore")
+        wait_for(answered(server, tagged, alice), timeout=30)
+        wait_for(answered(server, first, alice), timeout=30)
+        assert bot.stop() == 0
+    [reply] = alice.replies(tagged, server.bot)
+    assert reply["content"].startswith("<p>@<span>alice</span>") or "@alice" in reply["content"]
+    assert "Attention Is All You Need" in reply["content"]
+    assert reply["visibility"] == "unlisted"
+    [reply] = alice.replies(first, server.bot)
+    assert "Large N Limit" in reply["content"]
+    assert alice.replies(before, server.bot) == [], "from before the start: left alone"
+    assert len(bot.events("tag_unused")) == 1, "said once, not every poll"
+    assert not bot.events("poll_refused")
+    [identified] = bot.events("server_identified")
+    assert identified["software"] == "gotosocial"
+
+
+def test_a_mention_and_a_mention_under_a_friends_post_are_answered_under_the_mention(
+    server: Server, arxiv: FakeArxiv, tmp_path: Path
+) -> None:
+    alice, bob, carol = (server.users[n] for n in ("alice", "bob", "carol"))
+    with running(server, arxiv, tmp_path, BOT_HASHTAGS="") as bot:
+        wait_for(started(bot, 1), timeout=30)
+        asked = alice.post(f"@bot what is {ATTENTION} about?")
+        shared = bob.post(f"Reading {LARGE_N} tonight")
+        under = carol.post("@bot summary please", in_reply_to=shared)
+        wait_for(answered(server, asked, alice), timeout=30)
+        wait_for(answered(server, under, carol), timeout=30)
+        assert bot.stop() == 0
+    [reply] = alice.replies(asked, server.bot)
+    assert "Attention Is All You Need" in reply["content"]
+    [reply] = carol.replies(under, server.bot)
+    assert "Large N Limit" in reply["content"]
+    assert [m["username"] for m in reply["mentions"]] == ["carol"], "bob is not notified"
+    assert bob.replies(shared, server.bot) == [], "the answer goes under the mention"
+
+
+def test_a_reply_near_the_length_limit_is_taken_as_composed(
+    server: Server, arxiv: FakeArxiv, tmp_path: Path
+) -> None:
+    """GoToSocial counts every code point of the text and the content warning (500 here):
+    the bot's strict count fills the room without a refusal."""
+    alice = server.users["alice"]
+    warning = "a long content warning, with ✨ and ü"
+    with running(server, arxiv, tmp_path) as bot:
+        wait_for(started(bot), timeout=30)
+        status = alice.post(f"{ATTENTION} #arxiv", spoiler_text=warning)
+        wait_for(answered(server, status, alice), timeout=30)
+        assert bot.stop() == 0
+    [reply] = alice.replies(status, server.bot)
+    text = server.bot.call("GET", f"/api/v1/statuses/{reply['id']}/source")["text"]
+    assert reply["spoiler_text"] == warning
+    assert 400 <= len(text) + len(warning) <= 500, "near the limit, within it"
+    assert not bot.events("counting_strictly")
+    assert not bot.events("status_dropped")
+
+
+def test_restarts_after_sigterm_and_sigkill_answer_each_post_exactly_once(
+    server: Server, arxiv: FakeArxiv, tmp_path: Path
+) -> None:
+    """GoToSocial ignores idempotency keys: after a SIGKILL the bot must find its own reply
+    in the thread before posting again."""
+    alice = server.users["alice"]
+    posts: list[str] = []
+    with running(server, arxiv, tmp_path) as bot:
+        wait_for(started(bot), timeout=30)
+        posts += [alice.post(f"Batch one {ATTENTION} and {LARGE_N} #arxiv") for _ in range(3)]
+        wait_for(lambda: bool(bot.events("replied")), timeout=30)
+        bot.stop(signal.SIGKILL)  # in the middle of the batch, perhaps of a thread
+        posts += [alice.post(f"Batch two {ATTENTION} #arxiv") for _ in range(3)]
+        bot.start()
+        wait_for(lambda: all(alice.replies(p, server.bot) for p in posts[:3]), timeout=60)
+        assert bot.stop(signal.SIGTERM) == 0
+        posts += [alice.post(f"Batch three {LARGE_N} #arxiv") for _ in range(2)]
+        bot.start()
+        wait_for(lambda: all(alice.replies(p, server.bot) for p in posts), timeout=60)
+        assert bot.stop(signal.SIGTERM) == 0
+    assert [len(alice.replies(p, server.bot)) for p in posts] == [1] * len(posts)
+    for first in posts[:3]:  # a thread of two: the second paper under the first reply
+        [reply] = alice.replies(first, server.bot)
+        assert len(alice.replies(reply["id"], server.bot)) == 1
+
+
+def test_its_real_429_is_waited_out_and_the_loop_stays_healthy(
+    tmp_path: Path, arxiv: FakeArxiv
+) -> None:
+    """GoToSocial's default limit: 300 requests per 5 minutes per IP address, with
+    X-RateLimit-* headers and no Retry-After."""
+    assert EXECUTABLE is not None
+    gts = GoToSocial(EXECUTABLE, tmp_path / "gts", rate_limit=None)
+    gts.start()
+    try:
+        users = gts.accounts("bot")
+        spend = requests.Session()
+        while spend.get(f"{gts.url}/api/v1/instance", timeout=5).status_code != 429:
+            pass  # the whole budget of 127.0.0.1, spent
+        reset = spend.get(f"{gts.url}/api/v1/instance", timeout=5).headers["X-Ratelimit-Reset"]
+        with running(Server(gts, users), arxiv, tmp_path, BOT_POLL_INTERVAL="0.5") as bot:
+            wait_for(lambda: bool(bot.events("backoff_started")), timeout=30)
+            wait_for(lambda: len(bot.events("cycle")) >= 6, timeout=30)  # it had its chances
+            health = subprocess.run(
+                [COMMAND, "healthcheck"],
+                env=clean_env({"BOT_DATA_DIR": str(tmp_path / "data")}),
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert bot.stop() == 0
+    finally:
+        gts.stop()
+    [backoff] = bot.events("backoff_started")
+    assert "rate limited" in backoff["error"]
+    assert 1 < backoff["retry_in"] <= 300, f"held until the server's reset ({reset})"
+    assert len(bot.events("start_failed")) == 1, "asked once, then left alone"
+    assert health.returncode == 0, health.stdout
