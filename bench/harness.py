@@ -36,7 +36,12 @@ def paper_pool(n: int) -> list[PaperRecord]:
     ]
 
 
-def bot_env(mastodon: FakeMastodon, arxiv: FakeArxiv, data: Path, **extra: str) -> dict[str, str]:
+def bot_env(
+    mastodon: FakeMastodon, arxiv: FakeArxiv, data: Path, **measured: str
+) -> dict[str, str]:
+    """The environment of the bot as shipped, wired to the fakes. ``measured``: the settings
+    a benchmark changes because it measures them; each benchmark names them in its doc and
+    output. No etiquette setting (caps, backlog, budgets, pacing) is changed here."""
     keep = {
         k: v
         for k, v in os.environ.items()
@@ -48,15 +53,10 @@ def bot_env(mastodon: FakeMastodon, arxiv: FakeArxiv, data: Path, **extra: str) 
         "MASTODON_ACCESS_TOKEN": TOKEN,
         "BOT_HASHTAGS": "arxiv",
         "BOT_DATA_DIR": str(data),
-        "BOT_RATE_PER_ACCOUNT": "1000",
-        "BOT_POSTS_PER_3H": "100000",
-        "BOT_BACKLOG_PER_ACCOUNT": "10000",
         "ARXIV_API_URL": arxiv.api_url,
-        "ARXIV_DELAY_SECONDS": "0",
-        "BOT_POST_GAP_SECONDS": "0",
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "WARNING",
-        **extra,
+        **measured,
     }
 
 

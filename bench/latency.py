@@ -5,9 +5,10 @@
 
 Latency: for each poll interval and mode (``stream``: ``BOT_STREAMING=auto``; ``poll``:
 ``BOT_STREAMING=off``), the real ``arxiv-bot run`` process watches the fake Mastodon while
-statuses linking papers appear at random moments, spread over several poll intervals (arXiv
-delay 0). From a status being visible on the server to the bot's reply being visible: p50,
-p95 and max per run, and the median of each over the runs.
+statuses linking papers appear at random moments, spread over several poll intervals. Every
+other setting is the shipped one (arXiv's 3-second gap included). From a status being
+visible on the server to the bot's reply being visible: p50, p95 and max per run, and the
+median of each over the runs.
 
 Cost: paged requests (hashtag timelines and notifications with a cursor) per hour, at the
 default settings run 60 times faster (poll every 1 s, sweep every 5 s, heartbeats every

@@ -1,12 +1,14 @@
 """CPU and memory of the real bot process.
 
-    uv run python bench/resources.py [--statuses 10000] [--runs 3]
+    PYTHONPATH=. uv run python -m bench.resources [--statuses 10000] [--rate 100] [--runs 3]
 
-Starts ``arxiv-bot run`` against the fakes, lets it idle, then feeds it ``--statuses`` public
-statuses under its hashtag (10 % link a paper, the rest are ordinary posts), waits until every
-linked one is answered, and idles again. Prints CPU seconds per 1,000 statuses processed and
-resident memory when idle before, right after, and idle after the run (from /proc). Targets:
-under 1 CPU second per 1,000 statuses; idle RSS under 80 MB and no growth after the run.
+Starts ``arxiv-bot run`` against the fakes at the shipped settings (live streams on, polls
+every 60 s), lets it idle, then feeds it ``--statuses`` public statuses under its hashtag,
+``--rate`` a second, of which 250 link a paper (within the shipped 300 posts per 3 hours,
+each from another account) and the rest are ordinary posts; waits until every linked one is
+answered, and idles again. Prints CPU seconds per 1,000 statuses processed and resident
+memory when idle before, right after, and idle after the run (from /proc). Targets: under 1
+CPU second per 1,000 statuses; idle RSS under 80 MB and no growth after the run.
 """
 
 from __future__ import annotations
@@ -39,11 +41,14 @@ PLAIN = (
 )
 
 
-def one_run(statuses: int, rng: random.Random) -> dict[str, float]:
+LINKED = 250
+
+
+def one_run(statuses: int, rate: float, rng: random.Random) -> dict[str, float]:
     papers = paper_pool(500)
     mastodon, arxiv = FakeMastodon(), FakeArxiv(papers)
     data = new_data_dir()
-    env = bot_env(mastodon, arxiv, data, BOT_POLL_INTERVAL="0.5")
+    env = bot_env(mastodon, arxiv, data)
     try:
         run_once(env, data)
         process = start(env, data)
@@ -52,7 +57,9 @@ def one_run(statuses: int, rng: random.Random) -> dict[str, float]:
             idle_before = rss_mb(process.pid)
             cpu_before = cpu_seconds(process.pid)
             linked: list[int] = []
-            accounts = [mastodon.add_account(f"user{i}") for i in range(200)]
+            accounts = [mastodon.add_account(f"user{i}") for i in range(LINKED)]
+            links = set(rng.sample(range(statuses), LINKED))
+            began = time.monotonic()
 
             def all_answered() -> bool:
                 answered = {p.in_reply_to_id for p in mastodon.posted()}
@@ -60,9 +67,12 @@ def one_run(statuses: int, rng: random.Random) -> dict[str, float]:
 
             after_half = 0.0
             for half in (1, 2):  # two halves: growth after warm-up would show between them
-                for i in range(statuses // 2):
+                for i in range((half - 1) * statuses // 2, half * statuses // 2):
+                    while time.monotonic() < began + i / rate:
+                        time.sleep(0.005)
                     author = accounts[i % len(accounts)]
-                    if rng.random() < 0.10:
+                    if i in links:
+                        author = accounts[len(linked)]
                         linked.append(
                             post_with_paper(mastodon, author, rng.choice(papers).arxiv_id)
                         )
@@ -94,11 +104,15 @@ def one_run(statuses: int, rng: random.Random) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--statuses", type=int, default=10_000)
+    parser.add_argument("--rate", type=float, default=100.0, help="statuses a second")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     rng = random.Random(5)
-    results = [one_run(args.statuses, rng) for _ in range(args.runs)]
-    print(f"{args.statuses} statuses (10 % with a paper), {args.runs} runs (median, then each run)")
+    results = [one_run(args.statuses, args.rate, rng) for _ in range(args.runs)]
+    print(
+        f"{args.statuses} statuses ({LINKED} with a paper), {args.rate:g} a second, shipped "
+        f"settings; {args.runs} runs (median, then each run)"
+    )
     for key in results[0]:
         values = [r[key] for r in results]
         print(

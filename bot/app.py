@@ -196,6 +196,7 @@ def built(
         clock=clock,
         should_stop=stop.is_set,
         report_to=reporter,
+        waits_on=(posting, librarian.arxiv_pause),
         streams=streams,
         inbox=inbox,
     )  # fmt: skip

@@ -75,6 +75,7 @@ class Cycle:
         clock: Clock,
         should_stop: Callable[[], bool],
         report_to: Callable[[CycleReport], None],
+        waits_on: Sequence[Pause] = (),
         streams: Streams | None = None,
         inbox: StreamInbox | None = None,
     ) -> None:
@@ -91,6 +92,7 @@ class Cycle:
         self._streams = streams
         self._inbox = inbox
         self._report_to = report_to
+        self._waits_on = (pause, *waits_on)
         self._rooms: Rooms | None = None
         self._pruned_at: float | None = None
 
@@ -105,11 +107,9 @@ class Cycle:
         started = time.perf_counter()
         report = CycleReport()
         self._prune_now_and_then()
-        if not self._pause.ready():
-            # Waiting out a 429 or a backoff is no failure of this cycle; its start was logged.
-            log.debug("mastodon_paused", retry_in=round(self._pause.retry_in(), 1))
-        else:
-            self._run(report)
+        self._run(report)
+        pending = [left for left in (p.retry_in() for p in self._waits_on) if left > 0]
+        report.wake_in = min(pending) if pending else None
         did_something = report.seen or report.posts or report.dropped or report.errors
         (log.info if did_something else log.debug)(
             "cycle",
@@ -129,7 +129,12 @@ class Cycle:
         return report
 
     def _run(self, report: CycleReport) -> None:
-        if self._rooms is None:
+        reading = self._pause.ready()
+        if not reading:
+            # Waiting out a 429 or a backoff is no failure of this cycle; its start was logged.
+            # Posting has a pause of its own: what is queued goes on being answered.
+            log.debug("mastodon_paused", retry_in=round(self._pause.retry_in(), 1))
+        elif self._rooms is None:
             try:
                 self.start()
             except TransientError as exc:  # Mastodon down at start: the next cycle retries
@@ -137,12 +142,13 @@ class Cycle:
         rooms = self._rooms
         if rooms is None:
             return
-        self._server.refresh_if_due()
-        self._read(rooms.streamed, rooms.decide, report, "stream")
-        catching_up = self._inbox is not None and self._inbox.take_catch_up()
-        streaming = self._streams is not None and self._streams.healthy()
-        if self._pace.due(catching_up=catching_up, streams_healthy=streaming):
-            self._poll(rooms, report, streaming)
+        if reading:
+            self._server.refresh_if_due()
+            self._read(rooms.streamed, rooms.decide, report, "stream")
+            catching_up = self._inbox is not None and self._inbox.take_catch_up()
+            streaming = self._streams is not None and self._streams.healthy()
+            if self._pace.due(catching_up=catching_up, streams_healthy=streaming):
+                self._poll(rooms, report, streaming)
         rooms.queue.work(report)
 
     def _poll(self, rooms: Rooms, report: CycleReport, streaming: bool) -> None:

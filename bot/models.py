@@ -184,6 +184,9 @@ class CycleReport:
     """Statuses read again by a sweep of recent history."""
     streamed: int = 0
     """Statuses that came over a live stream (also counted in ``seen``)."""
+    wake_in: float | None = None
+    """Seconds until the first backoff ends (Mastodon's reading or posting, arXiv): the next
+    cycle should come then, not at its hour."""
     errors: list[str] = field(default_factory=list)
     dropped_reasons: Counter[str] = field(default_factory=Counter)
     api_errors: Counter[tuple[str, str]] = field(default_factory=Counter)

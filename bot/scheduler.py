@@ -23,6 +23,7 @@ from bot.app import built
 from bot.config import Settings
 from bot.doorbell import Doorbell
 from bot.errors import AuthError
+from bot.models import CycleReport
 from bot.ops.metrics import Metrics
 
 log = structlog.get_logger()
@@ -35,7 +36,7 @@ T = TypeVar("T")
 
 
 class Runs(Protocol):
-    def run_cycle(self) -> object: ...
+    def run_cycle(self) -> CycleReport: ...
 
 
 def with_signals(stop: threading.Event, body: Callable[[], T]) -> T:
@@ -77,7 +78,9 @@ def serve(
             with busy:
                 while True:
                     bell.answer()
-                    cycle.run_cycle()
+                    report = cycle.run_cycle()
+                    if report.wake_in is not None and report.wake_in < interval:
+                        bell.ring_in(report.wake_in)  # a backoff ends before the next cycle
                     if stop.is_set() or not bell.rung():
                         break
                     stop.wait(DOORBELL_GATHER_SECONDS)
@@ -98,7 +101,7 @@ def serve(
 
     def answer_the_door() -> None:
         while not stop.is_set():
-            if not bell.wait(timeout=0.5) or stop.is_set():
+            if not bell.wait(timeout=min(0.5, bell.alarm_left())) or stop.is_set():
                 continue
             stop.wait(DOORBELL_GATHER_SECONDS)
             if not busy.locked():  # a running cycle goes round again by itself

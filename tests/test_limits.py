@@ -537,3 +537,48 @@ def test_a_backlog_of_one_account_through_an_outage_is_answered_in_full(
     waits = [e["retry_in"] for e in captured_logs if e["event"] == "post_failed"]
     assert waits[0] <= 5, "a first retry within seconds"
     assert max(waits) > 60, "doubling after that"
+
+
+def test_a_failed_read_pauses_reading_but_not_posting(
+    mastodon: FakeMastodon, make_settings: Callable[..., Settings]
+) -> None:
+    clock = FakeClock()
+    down = Response.json({"error": "Internal Server Error"}, 500)
+    with engine_with_clock(make_settings(BOT_RETRY_BASE_SECONDS="30"), clock) as engine:
+        engine.run_cycle()
+        status = add_post(mastodon)
+        mastodon.fail("POST", "/api/v1/statuses", down)
+        engine.run_cycle()  # read, and its reply refused: posting waits a few seconds
+        assert mastodon.posted() == []
+        clock.advance(6)
+        mastodon.fail("GET", "/api/v1/timelines/tag/", down)
+        engine.run_cycle()  # the read fails: reading waits 15 to 30 s
+        reads = tag_requests(mastodon)
+        clock.advance(6)
+        report = engine.run_cycle()
+        assert tag_requests(mastodon) == reads, "reading still paused"
+    assert [r.in_reply_to_id for r in mastodon.posted()] == [status], "posting went on"
+    assert report.wake_in is not None
+    assert 0 < report.wake_in <= 30 - 6, "the next cycle comes when reading may resume"
+
+
+def test_the_cycle_after_a_failed_post_comes_when_its_backoff_ends(
+    mastodon: FakeMastodon, make_settings: Callable[..., Settings]
+) -> None:
+    """The next cycle is an hour away; the post refused a moment ago is tried again as soon
+    as posting's backoff (about a second here) is over."""
+    settings = make_settings(BOT_POLL_INTERVAL="3600", BOT_RETRY_BASE_SECONDS="1")
+    run_cycle(settings)
+    status = add_post(mastodon)
+    mastodon.fail("POST", "/api/v1/statuses", Response.json({"error": "oops"}, 502))
+    stop = threading.Event()
+    with built(settings, stop) as bot:
+        loop = threading.Thread(target=serve, args=(bot.cycle, 3600, stop, bot.doorbell))
+        loop.start()
+        try:
+            wait_for(lambda: bool(mastodon.posted()), timeout=15)
+        finally:
+            stop.set()
+            loop.join(timeout=30)
+    assert mastodon.count("POST", "/api/v1/statuses") == 2, "refused once, then posted"
+    assert [r.in_reply_to_id for r in mastodon.posted()] == [status]

@@ -27,7 +27,7 @@ from bot.config import Settings
 from bot.cycle import Cycle
 from bot.errors import StreamRefused
 from bot.limits.server_kinds import Server, StreamPlan, plan_streams
-from bot.models import Identity, Status, StreamSpec
+from bot.models import CycleReport, Identity, Status, StreamSpec
 from bot.ops.metrics import Metrics
 from bot.reading.inbox import INBOX_LIMIT, StreamInbox
 from bot.reading.streams import Streams, StreamTimes
@@ -66,7 +66,7 @@ class Counted:
         self.began = 0
         self.ended = 0
 
-    def run_cycle(self) -> object:
+    def run_cycle(self) -> CycleReport:
         self.began += 1
         try:
             return self._cycle.run_cycle()
