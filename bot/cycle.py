@@ -94,6 +94,7 @@ class Cycle:
         self._report_to = report_to
         self._waits_on = (pause, *waits_on)
         self._rooms: Rooms | None = None
+        self._start_failed = False
         self._pruned_at: float | None = None
 
     def start(self) -> None:
@@ -134,10 +135,15 @@ class Cycle:
             # Waiting out a 429 or a backoff is no failure of this cycle; its start was logged.
             # Posting has a pause of its own: what is queued goes on being answered.
             log.debug("mastodon_paused", retry_in=round(self._pause.retry_in(), 1))
-        elif self._rooms is None:
+        # A start (who am I, what does the server allow) is tried once even while the
+        # timelines back off after an error, so that the queue can be answered; not while
+        # the server itself said to wait (a 429), and not again after it failed.
+        may_start = reading or not (self._pause.held_by_the_server() or self._start_failed)
+        if self._rooms is None and may_start:
             try:
                 self.start()
             except TransientError as exc:  # Mastodon down at start: the next cycle retries
+                self._start_failed = True
                 self._failed(exc, "start_failed", report, "start")
         rooms = self._rooms
         if rooms is None:

@@ -582,3 +582,41 @@ def test_the_cycle_after_a_failed_post_comes_when_its_backoff_ends(
             loop.join(timeout=30)
     assert mastodon.count("POST", "/api/v1/statuses") == 2, "refused once, then posted"
     assert [r.in_reply_to_id for r in mastodon.posted()] == [status]
+
+
+def test_after_a_restart_the_queue_is_answered_while_the_timelines_back_off(
+    mastodon: FakeMastodon, make_settings: Callable[..., Settings]
+) -> None:
+    """A backoff after a failed read is kept across restarts, yet it must not keep the queue
+    from being answered: the restarted bot starts once (who it is, the server's limits) and
+    posts. A 429's reset is another matter: then it asks nothing at all until then."""
+    clock = FakeClock()
+    settings = make_settings(BOT_RETRY_BASE_SECONDS="30")
+    down = Response.json({"error": "Internal Server Error"}, 500)
+    with engine_with_clock(settings, clock) as engine:
+        engine.run_cycle()
+        status = add_post(mastodon)
+        mastodon.fail("POST", "/api/v1/statuses", down)
+        engine.run_cycle()  # read and queued; its post refused
+        clock.advance(6)
+        mastodon.fail("GET", "/api/v1/timelines/tag/", down)
+        mastodon.fail("POST", "/api/v1/statuses", down)
+        engine.run_cycle()  # the read fails: the timelines back off; the post fails again
+    assert mastodon.posted() == []
+    clock.advance(12)
+    with built(settings, clock=clock) as bot:  # a restart, inside the timelines' backoff
+        reads = tag_requests(mastodon)
+        bot.cycle.run_cycle()
+        assert tag_requests(mastodon) == reads, "the timelines wait"
+    assert [r.in_reply_to_id for r in mastodon.posted()] == [status], "the queue did not"
+    mastodon.rate_limit = (300, 0, 3600)
+    throttled = Response.json({"error": "Too many requests"}, 429, mastodon.rate_limit_headers())
+    mastodon.fail("GET", "/api/v1/timelines/tag/", throttled)
+    clock.advance(60)
+    with built(settings, clock=clock) as bot:
+        bot.cycle.run_cycle()  # starts, reads: 429 until the reset
+    asked = len(mastodon.requests)
+    clock.advance(60)
+    with built(settings, clock=clock) as bot:
+        bot.cycle.run_cycle()
+    assert len(mastodon.requests) == asked, "held by the server: nothing asked at all"

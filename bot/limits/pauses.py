@@ -48,6 +48,7 @@ class Pause:
         self._meta = meta
         self._backoff = Backoff(retry.base_seconds, retry.max_seconds)
         self._clock = clock
+        self._held = False
         self._load()
 
     def _load(self) -> None:
@@ -55,7 +56,7 @@ class Pause:
         if stored is None:
             return
         try:
-            failures, until = pause_from_json(stored)
+            failures, until, self._held = pause_from_json(stored)
         except UnreadableRecord as exc:
             log.warning("pause_forgotten", service=self.service, reason=str(exc))
             return
@@ -64,7 +65,7 @@ class Pause:
 
     def _save(self) -> None:
         until = wall_time(self._backoff.next_at, self._clock)
-        self._meta.set(self._key, pause_to_json(self._backoff.failures, until))
+        self._meta.set(self._key, pause_to_json(self._backoff.failures, until, self._held))
 
     @property
     def failures(self) -> int:
@@ -72,6 +73,10 @@ class Pause:
 
     def ready(self) -> bool:
         return self._backoff.ready(self._clock.monotonic())
+
+    def held_by_the_server(self) -> bool:
+        """Paused until a time the server gave (a 429's reset), not one a backoff chose."""
+        return self._held and not self.ready()
 
     def retry_in(self) -> float:
         """Seconds until the service may be asked again (0 when it may now)."""
@@ -83,9 +88,9 @@ class Pause:
         started = self._backoff.failures == 0
         if isinstance(exc, RateLimitedError) and exc.retry_in:
             self._backoff.hold_until(now + exc.retry_in)
-            retry_in = exc.retry_in
+            retry_in, self._held = exc.retry_in, True
         else:
-            retry_in = self._backoff.failed(now)
+            retry_in, self._held = self._backoff.failed(now), False
         self._save()
         if started:
             log.warning(
@@ -105,4 +110,5 @@ class Pause:
             return
         log.info("backoff_ended", service=self.service, failures=self._backoff.failures)
         self._backoff.succeeded()
+        self._held = False
         self._meta.set(self._key, pause_to_json(0, self._clock.now()))

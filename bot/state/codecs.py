@@ -56,6 +56,8 @@ class _Pause(BaseModel):
     v: Literal[1] = 1
     failures: int
     until: datetime
+    held: bool = False
+    """The server said until when (a 429's reset), rather than the backoff choosing it."""
 
 
 class _Resume(BaseModel):
@@ -109,13 +111,13 @@ def paper_from_json(text: str) -> Paper:
     return _parse(_PAPER, text, _upgrade_paper).paper
 
 
-def pause_to_json(failures: int, until: datetime) -> str:
-    return _Pause(failures=failures, until=until).model_dump_json()
+def pause_to_json(failures: int, until: datetime, held: bool = False) -> str:
+    return _Pause(failures=failures, until=until, held=held).model_dump_json()
 
 
-def pause_from_json(text: str) -> tuple[int, datetime]:
+def pause_from_json(text: str) -> tuple[int, datetime, bool]:
     record = _parse(TypeAdapter(_Pause), text, _as_is)
-    return record.failures, record.until
+    return record.failures, record.until, record.held
 
 
 def resume_to_json(at: datetime) -> str:
