@@ -142,6 +142,7 @@ class Cycle:
         if self._rooms is None and may_start:
             try:
                 self.start()
+                self._pause.succeeded()
             except TransientError as exc:  # Mastodon down at start: the next cycle retries
                 self._start_failed = True
                 self._failed(exc, "start_failed", report, "start")
@@ -163,7 +164,6 @@ class Cycle:
             return
         if sweeping:
             self._sweeps.done()
-        self._pause.succeeded()
         self._pace.polled(self._mastodon.rate_limit(), len(rooms.polled))
 
     def _read(
@@ -184,6 +184,8 @@ class Cycle:
             counts = ReadCounts()
             try:
                 read_source(source, self._store.cursors, decide, record, self._should_stop, counts)
+                if what == "poll":  # the server answered: a backoff starts afresh
+                    self._pause.succeeded()
                 if isinstance(source, HashtagSource):
                     self._sweeps.note(source)
                     if sweeping:

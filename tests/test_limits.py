@@ -620,3 +620,24 @@ def test_after_a_restart_the_queue_is_answered_while_the_timelines_back_off(
     with built(settings, clock=clock) as bot:
         bot.cycle.run_cycle()
     assert len(mastodon.requests) == asked, "held by the server: nothing asked at all"
+
+
+def test_a_backoff_starts_afresh_whenever_the_server_answers(
+    mastodon: FakeMastodon,
+    make_settings: Callable[..., Settings],
+    captured_logs: list[MutableMapping[str, Any]],
+) -> None:
+    """A server failing one request in ten must not be left alone for a quarter of an hour:
+    the timelines' backoff doubles only while nothing is answered."""
+    clock = FakeClock()
+    settings = make_settings(BOT_RETRY_BASE_SECONDS="20", BOT_RETRY_MAX_SECONDS="900")
+    down = Response.json({"error": "oops"}, 500)
+    with engine_with_clock(settings, clock) as engine:
+        engine.run_cycle()
+        for _ in range(6):  # each poll: the timeline answers, then the mentions fail
+            mastodon.fail("GET", "/api/v1/notifications", down)
+            engine.run_cycle()
+            clock.advance(60)
+    waits = [e["retry_in"] for e in captured_logs if e["event"] == "poll_failed"]
+    assert len(waits) == 6, "polled again each minute"
+    assert max(waits) <= 20, "never doubled: the server answered in between"
