@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, BinaryIO, cast
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -41,6 +41,9 @@ class Response:
     stream: Callable[[Callable[[bytes], bool]], bool] | None = None
     """A body sent in chunks as it comes: called with ``write`` (False once the client is
     gone); returns True to end the body cleanly, False to cut the connection."""
+    upgrade: Callable[[socket.socket, BinaryIO], None] | None = None
+    """``101 Switching Protocols`` (with ``headers``), then the connection is this one's to
+    speak on (the socket, and the buffered reader of what the client sends)."""
 
     @classmethod
     def json(cls, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -111,6 +114,9 @@ class LoopbackServer:
                     response = handle(request)
                     if fault is not None and fault.delay_after:
                         time.sleep(fault.delay_after)
+                if response.upgrade is not None:
+                    self._upgrade(response)
+                    return
                 if response.stream is not None:
                     self._stream(response)
                     return
@@ -122,6 +128,17 @@ class LoopbackServer:
                 self.end_headers()
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(response.body)
+
+            def _upgrade(self, response: Response) -> None:
+                assert response.upgrade is not None
+                self.send_response(101, "Switching Protocols")
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.flush()
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    response.upgrade(self.connection, cast(BinaryIO, self.rfile))
 
             def _stream(self, response: Response) -> None:
                 assert response.stream is not None

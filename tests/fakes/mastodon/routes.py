@@ -319,10 +319,19 @@ def streaming(fake: FakeMastodon, request: Request, _: re.Match[str]) -> Respons
 
 
 def stream(fake: FakeMastodon, request: Request) -> Response:
-    """SSE on Mastodon only (GoToSocial, Akkoma and the rest stream over WebSocket, so
-    these paths are not found); a user token for every stream since 4.2."""
+    """The streaming API: an upgrade to WebSocket at ``/api/v1/streaming`` where the flavour
+    streams so, server-sent events at ``/api/v1/streaming/<stream>`` on Mastodon only; a user
+    token for every stream (Mastodon 4.2+, GoToSocial, Akkoma)."""
     path = request.path.rstrip("/")
-    if fake.flavour_name != "mastodon" or not fake.flavour.streams:
+    streaming = fake.flavour.streaming
+    if request.headers.get("upgrade", "").lower() == "websocket":
+        if path != "/api/v1/streaming" or streaming == "none" or "websocket" not in streaming:
+            return Response.json({"error": "Not found"}, 404)
+        if fake.websocket_refused is not None:
+            status, error = fake.websocket_refused
+            return Response.json({"error": error}, status)
+        return websocket(fake, request)
+    if streaming != "sse+websocket":
         return Response.json({"error": "Not found"}, 404)
     if path == "/api/v1/streaming/health":
         return Response(200, b"OK", "text/plain")
@@ -330,12 +339,55 @@ def stream(fake: FakeMastodon, request: Request) -> Response:
         return Response.json({"error": "Error: Missing access token"}, 401)
     if path == "/api/v1/streaming/user":
         return fake.streaming.serve("user")
+    if path == "/api/v1/streaming/user/notification":
+        return fake.streaming.serve("user:notification")
     if path == "/api/v1/streaming/hashtag":
         tag = (request.query.get("tag") or [""])[0].lower()
         if not tag:
             return Response.json({"error": "Missing tag name parameter"}, 400)
         return fake.streaming.serve(f"hashtag:{tag}")
     return Response.json({"error": "Unknown stream type"}, 400)
+
+
+def websocket(fake: FakeMastodon, request: Request) -> Response:
+    """The token from the query, ``Sec-WebSocket-Protocol`` or (where taken) the
+    ``Authorization`` header; the first stream from the query; more by ``subscribe``
+    messages where the server multiplexes."""
+    flavour = fake.flavour
+    protocol = request.headers.get("sec-websocket-protocol")
+    given = [
+        (request.query.get("access_token") or [""])[0],
+        (protocol or "").split(",")[0].strip(),
+    ]
+    if flavour.stream_authorization_header:
+        given.append(request.headers.get("authorization", "").removeprefix("Bearer "))
+    if fake.token not in given:
+        return Response.json({"error": "Error: Missing access token"}, 401)
+    kind = (request.query.get("stream") or [""])[0]
+    tag = (request.query.get("tag") or [""])[0].lower()
+    first = stream_name(flavour.stream_kinds, kind, tag) if kind else None
+    if kind and first is None:
+        return Response.json({"error": "Unknown stream type"}, 400)
+    if first is None and flavour.streaming == "websocket-query":
+        return Response.json({"error": "Missing stream"}, 400)
+
+    def subscribe(message: dict[str, Any]) -> str | None:
+        if flavour.streaming == "websocket-query":
+            return ""  # one stream a connection: the message is not read
+        return stream_name(
+            flavour.stream_kinds, str(message.get("stream")), str(message.get("tag") or "")
+        )
+
+    key = request.headers.get("sec-websocket-key", "")
+    return fake.streaming.serve_websocket(key, first, protocol, subscribe)
+
+
+def stream_name(kinds: tuple[str, ...], kind: str, tag: str) -> str | None:
+    if kind not in kinds:
+        return None
+    if kind == "hashtag":
+        return f"hashtag:{tag.lower()}" if tag else "hashtag"
+    return kind
 
 
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [

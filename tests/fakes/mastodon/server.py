@@ -77,9 +77,14 @@ class FakeMastodon(LoopbackServer):
         self.scopes: tuple[str, ...] = ("read", "write")
         """The token's scopes: without ``read``, verify_credentials answers 403."""
         self.streaming = StreamHub()
+        self.streaming.hashtag_events = self.flavour.hashtag_events
+        self.streaming.echo_protocol = self.flavour.echo_protocol
         self.hashtag_feeds = "public"
         """``disabled``: Mastodon 4.5 with hashtag feeds switched off (instance
         ``timelines_access``): neither the timeline nor the stream carries them."""
+        self.websocket_refused: tuple[int, str] | None = None
+        """(status, error) for every WebSocket upgrade: a proxy in front that does not pass
+        ``Upgrade``, while server-sent events get through."""
         self.streaming_host: LoopbackServer | None = None
         """Set by :meth:`stream_elsewhere`: the streaming API on a host of its own."""
         super().__init__(self._handle)
@@ -257,10 +262,17 @@ class FakeMastodon(LoopbackServer):
         return {k: account[k] for k in ("id", "username", "acct", "url")}
 
     def publish_status(self, record: StatusRecord) -> None:
-        """A public post is pushed to the streams of its hashtags (unless feeds are off)."""
-        if record.visibility != "public" or self.hashtag_feeds == "disabled":
+        """A public post is pushed to the public stream and the streams of its hashtags
+        (unless hashtag feeds are off)."""
+        if record.visibility != "public":
             return
         payload = self.status_json(record)
+        local = "@" not in record.account["acct"]
+        self.streaming.publish(
+            ("public", "public:local") if local else ("public",), "update", payload
+        )
+        if self.hashtag_feeds == "disabled":
+            return
         for tag in record.tags:
             self.streaming.publish(f"hashtag:{tag}", "update", payload)
 
@@ -269,7 +281,7 @@ class FakeMastodon(LoopbackServer):
             return  # the user stream leaves notifications out without a word
         record = self.statuses[status_id]
         payload = notification_json(notification_id, kind, record.account, self.status_json(record))
-        self.streaming.publish("user", "notification", payload)
+        self.streaming.publish(("user", "user:notification"), "notification", payload)
 
     def forget_idempotency_keys(self) -> None:
         """What Mastodon does after about an hour."""
