@@ -84,10 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BotError as exc:
             print(f"arxiv-bot: {exc}", file=sys.stderr)
             return EXIT_FAILED
-    from bot.app import build_mastodon, build_stream_opener
+    from bot.app import build_mastodon, build_stream_openers
     from bot.ops.check import check
 
-    return check(settings, build_mastodon(settings), build_stream_opener(settings))
+    return check(settings, build_mastodon(settings), build_stream_openers(settings))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ from bot.clients.arxiv_api import ArxivGateway, RequestGate
 from bot.clients.llm_api import LlmGateway
 from bot.clients.mastodon_rest import MastodonGateway
 from bot.clients.mastodon_sse import MastodonStreams
+from bot.clients.mastodon_ws import WebSocketStreams
+from bot.clients.ports import StreamOpener
 from bot.clock import Clock, SystemClock, Wait
 from bot.config import ReplySettings, Settings
 from bot.cycle import Cycle, Rooms
@@ -65,10 +67,13 @@ def build_mastodon(settings: Settings) -> MastodonGateway:
     )
 
 
-def build_stream_opener(settings: Settings) -> MastodonStreams:
-    return MastodonStreams(
-        settings.mastodon_base_url, _token(settings), timeout=settings.mastodon_timeout
-    )
+def build_stream_openers(settings: Settings) -> dict[str, StreamOpener]:
+    """The stream clients, by transport."""
+    token, timeout = _token(settings), settings.mastodon_timeout
+    return {
+        "websocket": WebSocketStreams(token, timeout=timeout),
+        "sse": MastodonStreams(settings.mastodon_base_url, token, timeout=timeout),
+    }
 
 
 @dataclass
@@ -160,7 +165,7 @@ def built(
     streams = None
     if inbox is not None:
         streams = Streams(
-            build_stream_opener(settings),
+            build_stream_openers(settings),
             inbox,
             slices.stream_times(settings),
             clock,
@@ -263,7 +268,7 @@ def _begin(
     if streams is not None and inbox is not None:
         plan = plan_streams(
             server.server, settings.bot_hashtags, has_token=settings.has_token,
-            mode=settings.bot_streaming,
+            mode=settings.bot_streaming, base_url=settings.mastodon_base_url,
         )  # fmt: skip
         streams.start(plan, me, settings.bot_hashtags)
         streamed = [StreamedSource(inbox, mentions=False), StreamedSource(inbox, mentions=True)]

@@ -201,16 +201,45 @@ class CycleReport:
         self.api_errors[(service, str(status) if status is not None else type(exc).__name__)] += 1
 
 
+StreamKind = Literal["user", "user:notification", "hashtag", "public"]
+
+
 @dataclass(frozen=True, slots=True)
 class StreamSpec:
-    """One live stream: the account's own (its mentions) or one hashtag's."""
+    """One live stream: the account's own (``user``, or ``user:notification`` for its
+    notifications alone: its mentions), one hashtag's, or every public post (``public``,
+    where a server has no hashtag stream: only posts under a watched tag are kept)."""
 
-    kind: Literal["user", "hashtag"]
+    kind: StreamKind
     tag: str | None = None
 
     @property
     def name(self) -> str:
-        return "user" if self.kind == "user" else f"hashtag:{self.tag}"
+        return f"hashtag:{self.tag}" if self.kind == "hashtag" else self.kind
+
+    @property
+    def mentions(self) -> bool:
+        """Whether it carries the account's notifications (and so its mentions)."""
+        return self.kind in ("user", "user:notification")
+
+
+Transport = Literal["websocket", "sse"]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamChannel:
+    """One connection and the streams it carries: one over server-sent events, any number
+    over a WebSocket that takes ``subscribe`` messages."""
+
+    transport: Transport
+    specs: tuple[StreamSpec, ...]
+    url: str | None = None
+    """Where a WebSocket connects (``ws(s)://…/api/v1/streaming``); server-sent events find
+    their host themselves."""
+
+    @property
+    def name(self) -> str:
+        return ", ".join(s.name for s in self.specs)
 
 
 @dataclass(frozen=True, slots=True)

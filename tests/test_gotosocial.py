@@ -249,3 +249,49 @@ def test_its_real_429_is_waited_out_and_the_loop_stays_healthy(
     assert 1 < backoff["retry_in"] <= 300, f"held until the server's reset ({reset})"
     assert len(bot.events("start_failed")) == 1, "asked once, then left alone"
     assert health.returncode == 0, health.stdout
+
+
+def test_live_streams_answer_a_mention_and_a_tagged_post_within_moments(
+    server: Server, arxiv: FakeArxiv, tmp_path: Path
+) -> None:
+    """One WebSocket to the real server: ``user:notification`` for the mention, ``public``
+    for the hashtag (GoToSocial sends no hashtag stream), the token as its subprotocol,
+    which GoToSocial does not echo. The next poll is an hour away: the answers came by the
+    stream."""
+    alice, bob = server.users["alice"], server.users["bob"]
+    with running(server, arxiv, tmp_path, BOT_POLL_INTERVAL="3600") as bot:
+        wait_for(lambda: caught_up(bot), timeout=30)
+        cycles = len(bot.events("cycle"))
+        untagged = bob.post(f"Not for the bot: {LARGE_N}")  # streamed first, on the same line
+        tagged = alice.post(f"Streamed {ATTENTION} #arxiv")
+        asked = bob.post(f"@bot and this? {LARGE_N}")
+        wait_for(answered(server, tagged, alice), timeout=15)
+        wait_for(answered(server, asked, bob), timeout=15)
+        check = subprocess.run(
+            [COMMAND, "check"], env=clean_env(bot.env), cwd=tmp_path,
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert bot.stop() == 0
+    streamed = {e["status_id"] for e in bot.events("status_streamed")}
+    assert {tagged, asked} <= streamed, "both came by the stream"
+    assert untagged not in streamed, "public posts without a watched tag are passed over"
+    assert not bob.replies(untagged, server.bot)
+    assert len(bot.events("cycle")) - cycles <= 4, "woken by the stream, not polling"
+    [streaming] = bot.events("streaming")
+    assert streaming["transport"] == "websocket"
+    assert streaming["streams"] == ["user:notification", "public"]
+    assert streaming["connections"] == 1
+    assert any("no hashtag stream" in e["reason"] for e in bot.events("streaming_limited"))
+    assert not bot.events("stream_dropped")
+    # at the host it names (its configured ``localhost``), over plain ws as the server is http
+    assert "streaming: works (WebSocket, one connection to ws://" in check.stdout, check.stdout
+    assert "/api/v1/streaming: user:notification, public)" in check.stdout
+
+
+def caught_up(bot: Bot) -> bool:
+    """The stream is connected and a cycle ended after its catch-up poll."""
+    names = [e["event"] for e in bot.events()]
+    if "catch_up_poll" not in names or "stream_connected" not in names:
+        return False
+    last = len(names) - 1 - names[::-1].index("catch_up_poll")
+    return "cycle" in names[last:]

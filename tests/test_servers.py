@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_mastodon, build_stream_opener, built
+from bot.app import build_mastodon, build_stream_openers, built
 from bot.config import Settings
 from bot.errors import RejectedError
 from bot.limits.server_kinds import identify
@@ -232,7 +232,7 @@ def test_paging_ends_without_link_headers_and_reads_everything(
 
 def checked(settings: Settings) -> int:
     """``arxiv-bot check`` as the CLI runs it, on these settings."""
-    return check(settings, build_mastodon(settings), build_stream_opener(settings))
+    return check(settings, build_mastodon(settings), build_stream_openers(settings))
 
 
 def test_check_names_the_server_and_what_it_adapts(

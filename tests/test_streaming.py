@@ -1,8 +1,9 @@
 """Live streams beside the polls: answered within moments, nothing lost when a stream is not.
 
 The bot runs in process (scheduler, doorbell and stream threads included) against the fake
-Mastodon's server-sent events, which behave as ``FACTS-streaming.md`` says the real ones do:
-heartbeats, lossy drops, refusals, silence.
+Mastodon's streaming API, over one WebSocket or (where the upgrade is refused) server-sent
+events, which behave as ``FACTS-streaming.md`` says the real ones do: heartbeats and pings,
+lossy drops, refusals, silence. The adapters alone are tried in ``test_stream_adapters``.
 """
 
 from __future__ import annotations
@@ -21,28 +22,42 @@ from typing import Any
 import pytest
 
 from bot.app import Bot, built
-from bot.clients.mastodon_sse import MastodonStreams
-from bot.clock import SystemClock
 from bot.config import Settings
 from bot.cycle import Cycle
-from bot.errors import StreamRefused
-from bot.limits.server_kinds import Server, StreamPlan, plan_streams
-from bot.models import CycleReport, Identity, Status, StreamSpec
+from bot.limits.server_kinds import Server, plan_streams, websocket_url
+from bot.models import CycleReport
 from bot.ops.metrics import Metrics
-from bot.reading.inbox import INBOX_LIMIT, StreamInbox
-from bot.reading.streams import Streams, StreamTimes
+from bot.reading.inbox import StreamInbox
+from bot.reading.streams import Streams
 from bot.scheduler import serve
 from tests.conftest import link, paper_post, post_html, start_bot, wait_for
-from tests.fakes.http import Response
-from tests.fakes.mastodon import TOKEN, FakeMastodon
+from tests.fakes.mastodon import FakeMastodon
 
 PAPER = "https://arxiv.org/abs/1706.03762"
-STREAMS = {"user", "hashtag:arxiv"}
+STREAMS = {"user:notification", "hashtag:arxiv"}
+"""What the bot follows on Mastodon: one WebSocket for the notifications and the hashtag."""
+SSE = {"user", "hashtag:arxiv"}
+"""The same over server-sent events, one connection each, when the upgrade is refused."""
+CONNECTIONS = {"websocket": {"user:notification, hashtag:arxiv"}, "sse": SSE}
 
 
 @pytest.fixture(autouse=True)
 def _quick_heartbeats(mastodon: FakeMastodon) -> None:
     mastodon.streaming.heartbeat = 0.1
+    mastodon.streaming.ping_every = 0.1
+
+
+@pytest.fixture(params=["websocket", "sse"])
+def transport(request: pytest.FixtureRequest, mastodon: FakeMastodon) -> str:
+    """Mastodon over its one WebSocket, and behind a proxy that refuses the upgrade (then over
+    server-sent events)."""
+    if request.param == "sse":
+        mastodon.websocket_refused = (404, "Not Found")
+    return str(request.param)
+
+
+def streams_of(transport: str) -> set[str]:
+    return STREAMS if transport == "websocket" else SSE
 
 
 def streaming_settings(make_settings: Callable[..., Settings], **overrides: str) -> Settings:
@@ -123,7 +138,7 @@ def running(settings: Settings) -> Iterator[Running]:
 
 
 def streaming_requests(mastodon: FakeMastodon) -> list[str]:
-    return [r.path for r in mastodon.requests if r.path.startswith("/api/v1/streaming/")]
+    return [r.path for r in mastodon.requests if r.path.startswith("/api/v1/streaming")]
 
 
 def tag_polls(mastodon: FakeMastodon) -> int:
@@ -138,18 +153,18 @@ def mention_of(mastodon: FakeMastodon, text: str) -> int:
     return mastodon.add_mention(mastodon.add_account("carol"), text)
 
 
-def settled(mastodon: FakeMastodon) -> Callable[[], bool]:
+def settled(mastodon: FakeMastodon, streams: set[str] = STREAMS) -> Callable[[], bool]:
     """True once the streams are open and the catch-up poll after connecting is done."""
 
     def check() -> bool:
-        return set(mastodon.streaming.open_streams) >= STREAMS and tag_polls(mastodon) >= 1
+        return set(mastodon.streaming.open_streams) >= streams and tag_polls(mastodon) >= 1
 
     return check
 
 
-def caught_up(run: Running, mastodon: FakeMastodon) -> None:
+def caught_up(run: Running, mastodon: FakeMastodon, streams: set[str] = STREAMS) -> None:
     """Wait until the streams are healthy and the catch-up polls of their connects are over."""
-    wait_for(settled(mastodon))
+    wait_for(settled(mastodon, streams))
     wait_for(lambda: run.streams.healthy() and run.idle())
 
 
@@ -158,11 +173,11 @@ def streamed(logs: list[MutableMapping[str, Any]]) -> int:
 
 
 def test_a_post_and_a_mention_are_answered_through_the_streams_within_moments(
-    mastodon: FakeMastodon, make_settings: Callable[..., Settings]
+    mastodon: FakeMastodon, make_settings: Callable[..., Settings], transport: str
 ) -> None:
     settings = streaming_settings(make_settings)
     with running(settings) as run:
-        caught_up(run, mastodon)
+        caught_up(run, mastodon, streams_of(transport))
         polls = tag_polls(mastodon)
         started = time.monotonic()
         post = paper_post(mastodon, PAPER)
@@ -177,6 +192,9 @@ def test_a_post_and_a_mention_are_answered_through_the_streams_within_moments(
     assert mention_latency < 5
     assert len(mastodon.replies_to(post)) == 1
     assert len(mastodon.replies_to(asked)) == 1
+    if transport == "websocket":
+        assert mastodon.streaming.websockets() == 0, "closed with the bot"
+        assert sum(1 for r in mastodon.requests if r.path == "/api/v1/streaming") == 1, "one"
 
 
 def test_a_backdated_post_is_answered_from_the_stream(
@@ -202,10 +220,11 @@ def test_what_was_posted_while_the_stream_was_down_is_answered_by_the_catch_up_p
     mastodon: FakeMastodon,
     make_settings: Callable[..., Settings],
     captured_logs: list[MutableMapping[str, Any]],
+    transport: str,
 ) -> None:
     settings = streaming_settings(make_settings)
     with running(settings) as run:
-        caught_up(run, mastodon)
+        caught_up(run, mastodon, streams_of(transport))
         connects = len(mastodon.streaming.connects)
         cycles = run.cycles.ended
         tried = len(streaming_requests(mastodon))
@@ -214,7 +233,7 @@ def test_what_was_posted_while_the_stream_was_down_is_answered_by_the_catch_up_p
         wait_for(lambda: not mastodon.streaming.open_streams)
         missed = paper_post(mastodon, PAPER)  # published to nobody: lost from the stream
         mention = mention_of(mastodon, post_html(link("https://arxiv.org/abs/2104.12255")))
-        # Both streams were tried again and refused: the bot was at work.
+        # The streams were tried again and refused: the bot was at work.
         wait_for(lambda: len(streaming_requests(mastodon)) >= tried + 2)
         assert run.cycles.ended == cycles, "no cycle: the next poll is an hour away"
         assert not mastodon.posted(), "nothing answered while the streams were down"
@@ -222,7 +241,7 @@ def test_what_was_posted_while_the_stream_was_down_is_answered_by_the_catch_up_p
         wait_for(lambda: bool(mastodon.replies_to(missed) and mastodon.replies_to(mention)))
         assert len(mastodon.streaming.connects) > connects
     events = [e["event"] for e in captured_logs]
-    assert events.count("stream_dropped") >= 2
+    assert events.count("stream_dropped") >= len(CONNECTIONS[transport])
     assert "catch_up_poll" in events
 
 
@@ -230,10 +249,12 @@ def test_a_connection_that_goes_quiet_is_noticed_from_its_heartbeat_age(
     mastodon: FakeMastodon,
     make_settings: Callable[..., Settings],
     captured_logs: list[MutableMapping[str, Any]],
+    transport: str,
 ) -> None:
+    """No heartbeat, no ping, no pong: the connection is open but nothing comes."""
     settings = streaming_settings(make_settings, BOT_STREAM_DEAD_SECONDS="1")
     with running(settings):
-        wait_for(settled(mastodon))
+        wait_for(settled(mastodon, streams_of(transport)))
         connects = len(mastodon.streaming.connects)
         mastodon.streaming.heartbeats = False  # open, but nothing comes any more
         started = time.monotonic()
@@ -241,7 +262,7 @@ def test_a_connection_that_goes_quiet_is_noticed_from_its_heartbeat_age(
         noticed = time.monotonic() - started
         mastodon.streaming.heartbeats = True
     dropped = [e for e in captured_logs if e["event"] == "stream_dropped"]
-    assert {e["stream"] for e in dropped} == STREAMS
+    assert {e["stream"] for e in dropped} == CONNECTIONS[transport]
     assert all("no heartbeat or event for 1 s" in e["reason"] for e in dropped), dropped
     assert noticed < 5, "noticed from the heartbeat age, not after a five-minute timeout"
 
@@ -256,7 +277,7 @@ def test_a_silent_stream_costs_at_most_one_slow_poll_interval(
     )
     with running(settings):
         wait_for(settled(mastodon))
-        mastodon.streaming.silent = True
+        mastodon.streaming.silent = True  # pings and pongs go on: the connection looks fine
         started = time.monotonic()
         post = paper_post(mastodon, PAPER)
         wait_for(lambda: bool(mastodon.replies_to(post)), timeout=10)
@@ -291,84 +312,6 @@ def test_a_post_seen_by_the_stream_and_a_poll_is_decided_and_answered_once(
     assert not decided, "nothing decided twice"
 
 
-class Unreliable:
-    """A doorbell wired to a bug: it raises the first time it rings."""
-
-    def __init__(self) -> None:
-        self.rings = 0
-
-    def __call__(self) -> None:
-        self.rings += 1
-        if self.rings == 2:
-            raise RuntimeError("a bug in a handler")
-
-
-def hashtag_streams(
-    mastodon: FakeMastodon, *, retry: float = 60, ring: Callable[[], None] = lambda: None
-) -> tuple[Streams, StreamInbox]:
-    """The stream supervisor alone, following #arxiv on the fake."""
-    inbox = StreamInbox()
-    streams = Streams(
-        MastodonStreams(mastodon.url, TOKEN, timeout=5),
-        inbox,
-        StreamTimes(dead_after=5, retry_after_refusal=retry),
-        SystemClock(),
-        ring=ring,
-    )
-    streams.start(StreamPlan((StreamSpec("hashtag", "arxiv"),)), Identity("1"), ["arxiv"])
-    return streams, inbox
-
-
-def test_a_bug_in_a_handler_does_not_end_the_stream(
-    mastodon: FakeMastodon, captured_logs: list[MutableMapping[str, Any]]
-) -> None:
-    bell = Unreliable()
-    streams, inbox = hashtag_streams(mastodon, retry=1, ring=bell)
-    try:
-        mastodon.streaming.wait_for_streams({"hashtag:arxiv"})
-        first = paper_post(mastodon, PAPER)  # its ring (the second: after the connect) raises
-        second = paper_post(mastodon, PAPER)
-        wait_for(lambda: bell.rings >= 3)
-        taken, _ = inbox.take(mentions=False)
-        assert [s.id for s in taken] == [str(first), str(second)], "both delivered"
-        assert mastodon.streaming.connects == ["hashtag:arxiv"], "the same connection goes on"
-    finally:
-        streams.stop()
-    failed = [e for e in captured_logs if e["event"] == "stream_event_failed"]
-    assert len(failed) == 1
-    assert first != second
-
-
-def test_events_cut_anywhere_arrive_whole_and_a_garbled_one_is_skipped(
-    mastodon: FakeMastodon, captured_logs: list[MutableMapping[str, Any]]
-) -> None:
-    mastodon.streaming.chunk_size = 7  # every event split mid-line, mid-character even
-    streams, inbox = hashtag_streams(mastodon)
-    taken: list[Status] = []
-
-    def arrived(count: int) -> bool:
-        taken.extend(inbox.take(mentions=False)[0])
-        return len(taken) >= count
-
-    try:
-        mastodon.streaming.wait_for_streams({"hashtag:arxiv"})
-        first = mastodon.add_status(
-            mastodon.add_account("zoe"), post_html("Zoë’s ✨ pick:", link(PAPER)), tags=("arxiv",)
-        )
-        wait_for(lambda: arrived(1))
-        mastodon.streaming.publish_raw("hashtag:arxiv", b"event: update\ndata: {not json\n\n")
-        second = paper_post(mastodon, PAPER)
-        wait_for(lambda: arrived(2))
-        assert mastodon.streaming.connects == ["hashtag:arxiv"], "the connection went on"
-    finally:
-        streams.stop()
-    assert [s.id for s in taken] == [str(first), str(second)]
-    assert "Zoë’s ✨ pick:" in taken[0].content
-    failed = [e for e in captured_logs if e["event"] == "stream_event_failed"]
-    assert len(failed) == 1
-    assert "not JSON" in failed[0]["error"]
-
-
 def test_a_streamed_post_without_a_paper_does_not_wake_the_cycle(
     mastodon: FakeMastodon, make_settings: Callable[..., Settings]
 ) -> None:
@@ -393,39 +336,11 @@ def test_a_streamed_post_without_a_paper_does_not_wake_the_cycle(
     assert len(mastodon.replies_to(post)) == 1
 
 
-def test_a_burst_past_the_inbox_keeps_the_newest_and_asks_for_a_catch_up_poll(
-    mastodon: FakeMastodon, captured_logs: list[MutableMapping[str, Any]]
-) -> None:
-    streams, inbox = hashtag_streams(mastodon)
-    try:
-        mastodon.streaming.wait_for_streams({"hashtag:arxiv"})
-        wait_for(lambda: inbox.waiting()[2])  # the connect asks for a catch-up poll
-        assert inbox.take_catch_up()
-        author = mastodon.add_account("eve")
-        burst = [paper_post(mastodon, PAPER, account=author) for _ in range(INBOX_LIMIT + 5)]
-        wait_for(
-            lambda: (
-                bool(mastodon.streaming.open_streams) and _delivered(captured_logs) >= len(burst)
-            )
-        )
-        taken, _ = inbox.take(mentions=False)
-        catch_up = inbox.take_catch_up()
-    finally:
-        streams.stop()
-    assert [s.id for s in taken] == [str(i) for i in burst[5:]], "the newest are kept"
-    assert catch_up, "the oldest five are left to a catch-up poll"
-    assert [e["event"] for e in captured_logs].count("stream_inbox_full") == 1
-
-
-def _delivered(logs: list[MutableMapping[str, Any]]) -> int:
-    return sum(1 for e in logs if e["event"] == "status_streamed")
-
-
 def test_a_server_without_streaming_is_polled_with_one_line_that_says_so(
     make_settings: Callable[..., Settings],
     captured_logs: list[MutableMapping[str, Any]],
 ) -> None:
-    server = FakeMastodon(flavour="gotosocial")
+    server = FakeMastodon(flavour="takahe")
     try:
         settings = streaming_settings(
             make_settings, MASTODON_BASE_URL=server.url, BOT_POLL_INTERVAL="0.2"
@@ -439,17 +354,23 @@ def test_a_server_without_streaming_is_polled_with_one_line_that_says_so(
         server.close()
     unavailable = [e for e in captured_logs if e["event"] == "streaming_unavailable"]
     assert len(unavailable) == 1
-    assert "WebSocket" in unavailable[0]["reason"]
+    assert unavailable[0]["reason"] == "takahe has no streaming API"
 
 
-@pytest.mark.parametrize(("status", "error"), [(404, "Not Found"), (401, "Missing access token")])
+@pytest.mark.parametrize(
+    ("status", "error", "refused"),
+    [(404, "Not Found", SSE), (401, "Missing access token", {"user:notification, hashtag:arxiv"})],
+)
 def test_a_refused_stream_means_polling_at_the_usual_pace_and_asking_again_later(
     mastodon: FakeMastodon,
     make_settings: Callable[..., Settings],
     captured_logs: list[MutableMapping[str, Any]],
     status: int,
     error: str,
+    refused: set[str],
 ) -> None:
+    """A 404 to the upgrade may be a proxy: server-sent events are tried, refused too, once
+    each; a 401 is the token's, for every transport: the WebSocket is refused, once."""
     mastodon.streaming.refusal = (status, error)
     settings = streaming_settings(
         make_settings, BOT_POLL_INTERVAL="0.2", BOT_STREAM_RETRY_SECONDS="0.5"
@@ -458,14 +379,13 @@ def test_a_refused_stream_means_polling_at_the_usual_pace_and_asking_again_later
         wait_for(lambda: tag_polls(mastodon) >= 1)  # started: what comes now is new
         post = paper_post(mastodon, PAPER)
         wait_for(lambda: bool(mastodon.replies_to(post)))
-        wait_for(
-            lambda: sum(r.path.startswith("/api/v1/streaming/user") for r in mastodon.requests) >= 3
-        )
+        wait_for(lambda: len(streaming_requests(mastodon)) >= 4)  # asked again, and again
         assert not run.streams.healthy()
         mastodon.streaming.refusal = None  # the server changed its mind: streams come back
-        mastodon.streaming.wait_for_streams(STREAMS)
+        mastodon.streaming.wait_for_streams(SSE if status == 404 else STREAMS)
     events = [e for e in captured_logs if e["event"] in ("stream_refused", "streaming_unavailable")]
-    assert [e["event"] for e in events].count("stream_refused") == 2, "once per stream"
+    assert {e["stream"] for e in events if e["event"] == "stream_refused"} == refused
+    assert [e["event"] for e in events].count("stream_refused") == len(refused), "once each"
     assert [e["event"] for e in events].count("streaming_unavailable") == 1
     assert {e.get("status") for e in events if e["event"] == "stream_refused"} == {status}
 
@@ -477,11 +397,11 @@ def test_hashtag_feeds_switched_off_leave_only_the_user_stream(
 ) -> None:
     mastodon.hashtag_feeds = "disabled"
     with running(streaming_settings(make_settings)):
-        mastodon.streaming.wait_for_streams({"user"})
+        mastodon.streaming.wait_for_streams({"user:notification"})
         wait_for(lambda: tag_polls(mastodon) >= 1)
         asked = mention_of(mastodon, post_html(link(PAPER)))
         wait_for(lambda: bool(mastodon.replies_to(asked)))
-        assert mastodon.streaming.connects == ["user"]
+        assert mastodon.streaming.connects == ["user:notification"]
     assert "streaming_limited" in [e["event"] for e in captured_logs]
 
 
@@ -494,45 +414,64 @@ def test_the_streaming_host_comes_from_the_instance_information(
         asked = mention_of(mastodon, post_html(link(PAPER)))
         wait_for(lambda: bool(mastodon.replies_to(asked)))
     assert mastodon.streaming_host is not None
-    assert any(r.path == "/api/v1/streaming/user" for r in mastodon.streaming_host.requests)
+    assert any(r.path == "/api/v1/streaming" for r in mastodon.streaming_host.requests)
+    assert not [r for r in mastodon.requests if r.path.startswith("/api/v1/streaming")]
 
 
-def test_streams_need_a_token_and_a_refusal_says_which_status(mastodon: FakeMastodon) -> None:
-    connection = MastodonStreams(mastodon.url, None, timeout=5).open(StreamSpec("user"))
-    with pytest.raises(StreamRefused) as refused:
-        connection.run(_Ignore(), 5)
-    assert refused.value.status == 401
-
-
-class _Ignore:
-    def connected(self) -> None: ...
-    def alive(self) -> None: ...
-    def status(self, status: Status) -> None: ...
-    def mention(self, status: Status) -> None: ...
+MASTODON_WS = [("websocket", "user:notification, hashtag:arxiv, hashtag:ml")]
+MASTODON_SSE = [("sse", "user"), ("sse", "hashtag:arxiv"), ("sse", "hashtag:ml")]
 
 
 @pytest.mark.parametrize(
-    ("server", "token", "mode", "feeds", "expected", "why"),
+    ("server", "token", "mode", "feeds", "channels", "fallback", "why"),
     [
-        (Server("mastodon", "4.4.0"), True, "auto", "public", ["user", "hashtag:arxiv", "hashtag:ml"], None),
-        (Server("mastodon", "4.5.0"), True, "auto", "disabled", ["user"], None),
-        (Server("mastodon", "4.4.0"), True, "off", "public", [], "BOT_STREAMING=off"),
-        (Server("mastodon", "4.4.0"), False, "auto", "public", [], "token"),
-        (Server("gotosocial", "0.17.3"), True, "auto", "public", [], "WebSocket"),
-        (Server("akkoma", "3.13.2"), True, "auto", "public", [], "WebSocket"),
-        (Server("unknown", ""), True, "auto", "public", ["user", "hashtag:arxiv", "hashtag:ml"], None),
+        (Server("mastodon", "4.4.0"), True, "auto", "public", MASTODON_WS, MASTODON_SSE, None),
+        (Server("mastodon", "4.5.0"), True, "auto", "disabled", [("websocket", "user:notification")], [("sse", "user")], "switched off"),
+        (Server("mastodon", "4.4.0"), True, "off", "public", [], [], "BOT_STREAMING=off"),
+        (Server("mastodon", "4.4.0"), False, "auto", "public", [], [], "token"),
+        (Server("gotosocial", "0.17.3"), True, "auto", "public", [("websocket", "user:notification, public")], [], "no hashtag stream"),
+        (Server("akkoma", "3.13.2"), True, "auto", "public", [("websocket", "user"), ("websocket", "hashtag:arxiv"), ("websocket", "hashtag:ml")], [], None),
+        (Server("takahe", "0.11.0"), True, "auto", "public", [], [], "no streaming API"),
+        (Server("sharkey", "2024.11.0"), True, "auto", "public", [], [], "no streaming API"),
+        (Server("unknown", ""), True, "auto", "public", MASTODON_WS, MASTODON_SSE, None),
     ],
 )  # fmt: skip
 def test_which_streams_are_planned(
-    server: Server, token: bool, mode: str, feeds: str, expected: list[str], why: str | None
+    server: Server,
+    token: bool,
+    mode: str,
+    feeds: str,
+    channels: list[tuple[str, str]],
+    fallback: list[tuple[str, str]],
+    why: str | None,
 ) -> None:
+    """``why``: the reason there are none, or the note about what is left out."""
     server = replace(server, hashtag_feeds=feeds)
-    plan = plan_streams(server, ["arxiv", "ml"], has_token=token, mode=mode)
-    assert [s.name for s in plan.specs] == expected
-    assert (plan.unavailable is None) == (why is None)
-    if why is not None:
-        assert plan.unavailable is not None
-        assert why in plan.unavailable
+    plan = plan_streams(
+        server, ["arxiv", "ml"], has_token=token, mode=mode, base_url="https://example.social"
+    )
+    assert [(c.transport, c.name) for c in plan.channels] == channels
+    assert [(c.transport, c.name) for c in plan.fallback] == fallback
+    said = " ".join(filter(None, (plan.unavailable, *plan.notes)))
+    assert (why in said) if why else not said
+    assert (plan.unavailable is None) == bool(channels)
+    assert all(c.url == "wss://example.social/api/v1/streaming" for c in plan.channels)
+
+
+@pytest.mark.parametrize(
+    ("streaming_url", "base_url", "expected"),
+    [
+        (None, "https://example.social", "wss://example.social/api/v1/streaming"),
+        ("wss://streaming.example.social", "https://example.social", "wss://streaming.example.social/api/v1/streaming"),
+        ("wss://127.0.0.1:8080", "http://127.0.0.1:8080", "ws://127.0.0.1:8080/api/v1/streaming"),
+        ("wss://example.social/sub/", "https://example.social", "wss://example.social/sub/api/v1/streaming"),
+    ],
+)  # fmt: skip
+def test_where_a_websocket_connects(
+    streaming_url: str | None, base_url: str, expected: str
+) -> None:
+    """GoToSocial names ``wss`` even when served over plain HTTP (seen on the real one)."""
+    assert websocket_url(streaming_url, base_url) == expected
 
 
 def test_health_and_metrics_show_each_stream(
@@ -547,7 +486,7 @@ def test_health_and_metrics_show_each_stream(
         run.one_more_cycle()  # a cycle after the streams were healthy wrote their state
         health = cli("healthcheck", env=bot_env)
     assert health.returncode == 0
-    assert "user connected" in health.stdout
+    assert "user:notification connected" in health.stdout
     assert "hashtag:arxiv connected" in health.stdout
 
 
@@ -566,9 +505,9 @@ def test_metrics_show_each_stream_and_count_what_came_by_stream(
         wait_for(lambda: streamed(captured_logs) == 1)
         bot.cycle.run_cycle()
     value = metrics.registry.get_sample_value
-    assert value("arxiv_bot_stream_connected", {"stream": "user"}) == 1
+    assert value("arxiv_bot_stream_connected", {"stream": "user:notification"}) == 1
     assert value("arxiv_bot_stream_connected", {"stream": "hashtag:arxiv"}) == 1
-    age = value("arxiv_bot_stream_last_event_age_seconds", {"stream": "user"})
+    age = value("arxiv_bot_stream_last_event_age_seconds", {"stream": "user:notification"})
     assert age is not None
     assert 0 <= age < 1
     assert value("arxiv_bot_statuses_seen_total", {"read": "stream"}) == 1
@@ -579,7 +518,11 @@ def test_check_says_whether_streaming_works_and_warns_about_scopes(
 ) -> None:
     result = cli("check", env=bot_env)
     assert result.returncode == 0, result.stdout
-    assert "streaming: works (server-sent events from ws://127.0.0.1" in result.stdout
+    assert "streaming: works (WebSocket, one connection to ws://127.0.0.1:" in result.stdout
+    assert "user:notification, hashtag:arxiv)" in result.stdout
+    mastodon.websocket_refused = (404, "Not Found")  # a proxy that does not upgrade
+    result = cli("check", env=bot_env)
+    assert "streaming: works (server-sent events" in result.stdout, result.stdout
     mastodon.scopes = ("read:accounts", "read:statuses", "write")
     mastodon.streaming.refusal = (404, "Not Found")
     result = cli("check", env=bot_env)
@@ -605,20 +548,5 @@ def test_sigterm_stops_the_bot_in_time_with_its_streams_open(
     assert process.returncode == 0, stderr
     assert took < 8, f"took {took:.1f} s"
     events = [json.loads(x)["event"] for x in stderr.splitlines() if x.startswith("{")]
-    assert events.count("stream_connected") == 2
+    assert events.count("stream_connected") == 1, "one WebSocket for both streams"
     assert "stopped" in events
-
-
-def test_a_stream_that_answers_an_error_mid_connect_is_retried(mastodon: FakeMastodon) -> None:
-    mastodon.fail("GET", "/api/v1/streaming/user", Response.json({"error": "oops"}, 502), times=2)
-    streams = Streams(
-        MastodonStreams(mastodon.url, TOKEN, timeout=5),
-        StreamInbox(),
-        StreamTimes(dead_after=5, retry_after_refusal=60),
-        SystemClock(),
-    )
-    streams.start(StreamPlan((StreamSpec("user"),)), Identity("1"), [])
-    try:
-        mastodon.streaming.wait_for_streams({"user"}, timeout=15)
-    finally:
-        streams.stop()

@@ -32,7 +32,7 @@ from bot.clients import mastodon_json as json_
 from bot.clients.mastodon_rest import USER_AGENT
 from bot.clients.ports import StreamEvents
 from bot.errors import StreamRefused, TransientError
-from bot.models import StreamSpec
+from bot.models import StreamChannel, StreamSpec
 
 log = structlog.get_logger()
 REFUSALS = frozenset({400, 401, 403, 404, 405, 410, 501})
@@ -48,7 +48,9 @@ class MastodonStreams:
         self._timeout = timeout
         self._clients: dict[str, Mastodon] = {}
 
-    def open(self, spec: StreamSpec) -> MastodonStreamConnection:
+    def open(self, channel: StreamChannel) -> MastodonStreamConnection:
+        """A connection for the channel's one stream (server-sent events carry one each)."""
+        [spec] = channel.specs
         # One client per stream, used only by that stream's thread: its session stays there,
         # and its cached instance information (the streaming host) is read once.
         client = self._clients.get(spec.name)
@@ -92,7 +94,7 @@ class MastodonStreamConnection:
         """
         listener = _Listener(self, events)
         try:
-            if self._spec.kind == "user":
+            if self._spec.mentions:
                 self._client.stream_user(listener, run_async=False, timeout=read_timeout)
             else:
                 assert self._spec.tag is not None
@@ -221,7 +223,7 @@ class _Listener(StreamListener):
         self._guarded("heartbeat", self._events.alive)
 
     def on_update(self, status: Any) -> None:
-        if self._connection._spec.kind == "user":
+        if self._connection._spec.mentions:
             return  # the home feed's posts: not requests (mentions come as notifications)
 
         def deliver() -> None:

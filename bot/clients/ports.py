@@ -11,7 +11,7 @@ from typing import Protocol
 
 from bot.limits.budget import RateLimit
 from bot.limits.server_kinds import Server
-from bot.models import Account, Page, Paper, Post, ServerLimits, Status, StreamSpec
+from bot.models import Account, Page, Paper, Post, ServerLimits, Status, StreamChannel
 
 
 class MastodonPort(Protocol):
@@ -68,5 +68,5 @@ class StreamConnection(Protocol):
 
 
 class StreamOpener(Protocol):
-    def open(self, spec: StreamSpec) -> StreamConnection: ...
+    def open(self, channel: StreamChannel) -> StreamConnection: ...
     def close(self) -> None: ...

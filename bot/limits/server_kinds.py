@@ -14,9 +14,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import urlsplit
 
 from bot.limits.budget import MASTODON_PAGED, RequestLimit
-from bot.models import StreamSpec
+from bot.models import StreamChannel, StreamSpec
 
 Counting = Literal["mastodon", "strict"]
 KNOWN = (
@@ -123,33 +124,80 @@ def _normalise(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StreamPlan:
-    """Which streams to open, or why none (for the one log line that says so)."""
+    """Which connections to open, and over what; or why none (for the one log line)."""
 
-    specs: tuple[StreamSpec, ...]
+    channels: tuple[StreamChannel, ...]
     unavailable: str | None = None
     notes: tuple[str, ...] = ()
+    fallback: tuple[StreamChannel, ...] = ()
+    """Server-sent events instead, should the server refuse the WebSocket upgrade."""
+
+    @property
+    def specs(self) -> tuple[StreamSpec, ...]:
+        return tuple(spec for channel in self.channels for spec in channel.specs)
+
+    @property
+    def transport(self) -> str:
+        return self.channels[0].transport if self.channels else "none"
+
+
+WEBSOCKET_ONE_STREAM_EACH = ("akkoma", "pleroma", "iceshrimp")
+"""WebSocket with the stream in the query, one a connection: multiplexing by ``subscribe``
+messages is not documented for these (``FACTS-streaming.md``)."""
 
 
 def plan_streams(
-    server: Server, hashtags: Sequence[str], *, has_token: bool, mode: str
+    server: Server, hashtags: Sequence[str], *, has_token: bool, mode: str, base_url: str = ""
 ) -> StreamPlan:
-    """The streams worth opening on ``server``."""
+    """The streams worth opening on ``server``, and how.
+
+    Mastodon: one WebSocket for the account's notifications and every watched hashtag,
+    server-sent events (one connection a stream) should the upgrade be refused. GoToSocial:
+    one WebSocket for the notifications and ``public`` (it sends no hashtag stream), whose
+    posts are kept only under a watched tag. Akkoma, Pleroma, Iceshrimp.NET: a WebSocket per
+    stream. Others: none.
+    """
     if mode == "off":
         return StreamPlan((), "BOT_STREAMING=off")
     if not has_token:
         return StreamPlan((), "every stream needs an access token (Mastodon 4.2 and later)")
     if server.software in NO_STREAMING:
         return StreamPlan((), NO_STREAMING[server.software])
-    if not server.genuine_mastodon and server.software != "unknown":
-        return StreamPlan(
-            (),
-            f"{server.software} streams over WebSocket only, and Mastodon.py's server-sent "
-            "events client cannot use that",
-        )
-    specs = [StreamSpec("user")]
+    url = websocket_url(server.streaming_url, base_url)
     notes: list[str] = []
+    tags = [StreamSpec("hashtag", tag) for tag in hashtags]
     if server.hashtag_feeds == "disabled":
         notes.append("hashtag feeds are switched off on this server: hashtags are polled")
-    else:
-        specs.extend(StreamSpec("hashtag", tag) for tag in hashtags)
-    return StreamPlan(tuple(specs), notes=tuple(notes))
+        tags = []
+    if server.software == "gotosocial":
+        public = (StreamSpec("public"),) if hashtags else ()
+        if public:
+            notes.append(
+                "GoToSocial sends no hashtag stream: its public stream is followed, and only "
+                "posts under a watched tag are kept"
+            )
+        channel = StreamChannel("websocket", (StreamSpec("user:notification"), *public), url)
+        return StreamPlan((channel,), notes=tuple(notes))
+    if server.software in WEBSOCKET_ONE_STREAM_EACH:
+        one_each = tuple(
+            StreamChannel("websocket", (spec,), url) for spec in (StreamSpec("user"), *tags)
+        )
+        return StreamPlan(one_each, notes=tuple(notes))
+    if server.genuine_mastodon or server.software == "unknown":
+        channel = StreamChannel("websocket", (StreamSpec("user:notification"), *tags), url)
+        fallback = tuple(StreamChannel("sse", (spec,)) for spec in (StreamSpec("user"), *tags))
+        return StreamPlan((channel,), notes=tuple(notes), fallback=fallback)
+    return StreamPlan((), f"{server.software} has no streaming API the bot knows to use")
+
+
+def websocket_url(streaming_url: str | None, base_url: str) -> str:
+    """Where to open a WebSocket: the host the instance information names (it may be another,
+    such as ``streaming.mastodon.social``), else the server's own; over TLS (``wss``) as the
+    server is reached over TLS, so a server on plain HTTP (GoToSocial says ``wss`` even
+    then) is streamed over plain ``ws``."""
+    base = urlsplit(base_url)
+    named = urlsplit(streaming_url) if streaming_url else base
+    secure = base.scheme == "https"
+    netloc = named.netloc or base.netloc
+    path = named.path.rstrip("/") if streaming_url else ""
+    return f"{'wss' if secure else 'ws'}://{netloc}{path}/api/v1/streaming"

@@ -4,6 +4,7 @@ tried for real, one line each."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 
 from bot.clients.mastodon_rest import MastodonGateway
 from bot.clients.ports import StreamOpener
@@ -11,11 +12,15 @@ from bot.config import Settings
 from bot.errors import BotError, StreamRefused
 from bot.limits.budget import tag_groups
 from bot.limits.server_kinds import Server, plan_streams
+from bot.models import StreamChannel
+from bot.reading.streams import NO_UPGRADE
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
-def check(settings: Settings, mastodon: MastodonGateway, streams: StreamOpener) -> int:
+def check(
+    settings: Settings, mastodon: MastodonGateway, streams: Mapping[str, StreamOpener]
+) -> int:
     """Print what works and what does not; exit 1 if anything but streaming failed. Closes
     the two clients."""
     print(
@@ -86,22 +91,58 @@ def check(settings: Settings, mastodon: MastodonGateway, streams: StreamOpener) 
                 problems += 1
     finally:
         mastodon.close()
-        streams.close()
+        for opener in streams.values():
+            opener.close()
     return EXIT_OK if problems == 0 else EXIT_FAILED
 
 
-def _streaming_check(settings: Settings, server: Server, opener: StreamOpener) -> str:
-    """Whether the live streams work here: the plan's reason if none are planned, else one
-    stream opened for a moment. Streaming is never a failure: polling is the record."""
+def _streaming_check(
+    settings: Settings, server: Server, openers: Mapping[str, StreamOpener]
+) -> str:
+    """Whether the live streams work here, and over what: the plan's reason if none are
+    planned, else its first connection opened for a moment (and, should the WebSocket upgrade
+    be refused, the server-sent events it falls back to). Never a failure: polling is the
+    record."""
     plan = plan_streams(
-        server, settings.bot_hashtags, has_token=settings.has_token, mode=settings.bot_streaming
+        server,
+        settings.bot_hashtags,
+        has_token=settings.has_token,
+        mode=settings.bot_streaming,
+        base_url=settings.mastodon_base_url,
     )
-    if not plan.specs:
+    if not plan.channels:
         return f"off, polling only ({plan.unavailable})"
-    connection = opener.open(plan.specs[0])
+    notes = "".join(f"; {n}" for n in plan.notes)
+    failure = _probe(plan.channels[0], openers, settings.mastodon_timeout)
+    if failure is None:
+        return f"works ({_described(plan.channels, server, settings)}){notes}"
+    upgrade_refused = isinstance(failure, StreamRefused) and failure.status in NO_UPGRADE
+    if plan.fallback and upgrade_refused:
+        if (fallback := _probe(plan.fallback[0], openers, settings.mastodon_timeout)) is None:
+            described = _described(plan.fallback, server, settings)
+            return f"works ({described}; the WebSocket upgrade was refused: {failure}){notes}"
+        failure = fallback
+    why = f"refused ({failure})" if isinstance(failure, StreamRefused) else str(failure)
+    return f"unavailable, polling only: {why}"
+
+
+def _described(channels: Sequence[StreamChannel], server: Server, settings: Settings) -> str:
+    names = ", ".join(s.name for c in channels for s in c.specs)
+    if channels[0].transport == "websocket":
+        many = "one connection" if len(channels) == 1 else f"{len(channels)} connections"
+        return f"WebSocket, {many} to {channels[0].url}: {names}"
+    where = server.streaming_url or settings.mastodon_base_url
+    return f"server-sent events from {where}: {names}"
+
+
+def _probe(
+    channel: StreamChannel, openers: Mapping[str, StreamOpener], timeout: float
+) -> Exception | None:
+    """None when the connection opens; else why it did not."""
+    connection = openers[channel.transport].open(channel)
     connected = threading.Event()
     answered = threading.Event()
-    failure: list[str] = []
+    failure: list[Exception] = []
 
     class Probe:
         def connected(self) -> None:
@@ -114,23 +155,15 @@ def _streaming_check(settings: Settings, server: Server, opener: StreamOpener) -
 
     def probe() -> None:
         try:
-            connection.run(Probe(), settings.mastodon_timeout)
-        except StreamRefused as exc:
-            failure.append(f"refused ({exc})")
+            connection.run(Probe(), timeout)
         except Exception as exc:  # noqa: BLE001 -- any failure is the answer to print
-            failure.append(str(exc))
+            failure.append(exc)
         answered.set()
 
     thread = threading.Thread(target=probe, daemon=True)
     thread.start()
-    answered.wait(settings.mastodon_timeout)
-    works = connected.is_set()  # a failure after connecting is the probe's own hang-up
+    answered.wait(timeout)
     connection.interrupt()
-    opener.close()
-    where = server.streaming_url or settings.mastodon_base_url
-    notes = "".join(f"; {n}" for n in plan.notes)
-    if not works:
-        why = failure[0] if failure else "no answer in time"
-        return f"unavailable, polling only: {why}"
-    names = ", ".join(s.name for s in plan.specs)
-    return f"works (server-sent events from {where}: {names}){notes}"
+    if connected.is_set():  # a failure after connecting is the probe's own hang-up
+        return None
+    return failure[0] if failure else TimeoutError("no answer in time")

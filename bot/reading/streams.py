@@ -8,11 +8,12 @@ same intake as a polled one, and rings the doorbell so that happens at once. Pol
 after every connect the cycle polls to catch up on what the stream missed, and while every
 stream is healthy it polls ``BOT_STREAM_POLL_FACTOR`` times less often.
 
-Each stream runs in a thread of its own, in a loop: connect, read until the stream fails,
-back off with jitter, connect again. A connection that carries no heartbeat or event for
-``BOT_STREAM_DEAD_SECONDS`` is dead (the read times out then, not after five minutes). A
-server that refuses a stream (404, 401) leaves it to polling, said once, and is asked again
-every ``BOT_STREAM_RETRY_SECONDS``.
+Each connection (a WebSocket carrying several streams, or one stream's server-sent events,
+as ``bot.limits.server_kinds`` plans) runs in a thread: connect, read until it fails, back
+off with jitter, again. Nothing heard for ``BOT_STREAM_DEAD_SECONDS``: dead. A refused
+stream (404, 401, a policy close) is left to polling, said once, asked again every
+``BOT_STREAM_RETRY_SECONDS``; a refused upgrade where server-sent events serve (Mastodon
+behind a proxy that does not upgrade) is followed over those instead.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,7 +32,7 @@ from bot.clock import Clock
 from bot.errors import StreamRefused
 from bot.limits.backoff import Backoff
 from bot.limits.server_kinds import StreamPlan
-from bot.models import Identity, Status, StreamSpec, StreamView
+from bot.models import Identity, Status, StreamChannel, StreamView
 from bot.reading.inbox import StreamInbox
 from bot.reading.sources import carries_a_watched_tag
 
@@ -48,13 +49,18 @@ class StreamTimes:
     retry_after_refusal: float
 
 
+NO_UPGRADE = frozenset({400, 404, 405, 426, 501})
+"""A refused WebSocket upgrade that says "no WebSocket here" (not "not you": 401, 403)."""
+
+
 class _State:
-    def __init__(self, spec: StreamSpec) -> None:
-        self.spec = spec
+    def __init__(self, channel: StreamChannel) -> None:
+        self.channel = channel
         self.connected = False
         self.alive_at = float("-inf")  # monotonic
         self.alive_wall: datetime | None = None  # for the healthcheck
         self.refused: str | None = None
+        self.said: str | None = None  # the refusal logged; cleared once heard, not on connect
         self.connection: StreamConnection | None = None
 
 
@@ -63,7 +69,7 @@ class Streams:
 
     def __init__(
         self,
-        opener: StreamOpener,
+        openers: Mapping[str, StreamOpener],
         inbox: StreamInbox,
         times: StreamTimes,
         clock: Clock,
@@ -72,7 +78,8 @@ class Streams:
         worth_a_look: Callable[[Status], bool] = lambda _: True,
         rng: random.Random | None = None,
     ) -> None:
-        self._opener = opener
+        self._openers = openers
+        """By transport: ``websocket``, ``sse``."""
         self._inbox = inbox
         self._dead_after = times.dead_after
         self._retry_after_refusal = times.retry_after_refusal
@@ -87,6 +94,7 @@ class Streams:
         self._own_id: str | None = None
         self._watched: frozenset[str] = frozenset()
         self._fallback_said = False
+        self._fallback: tuple[StreamChannel, ...] = ()
 
     # --- for the cycle --------------------------------------------------------------------
 
@@ -96,16 +104,27 @@ class Streams:
             return
         for note in plan.notes:
             log.info("streaming_limited", reason=note)
-        if not plan.specs:
+        if not plan.channels:
             log.info("streaming_unavailable", reason=plan.unavailable, mode="polling only")
             return
         self._own_id = me.account_id
         self._watched = frozenset(t.lower() for t in hashtags)
-        for spec in plan.specs:
-            state = _State(spec)
-            self._states.append(state)
+        self._fallback = plan.fallback
+        log.info(
+            "streaming",
+            transport=plan.transport,
+            connections=len(plan.channels),
+            streams=[s.name for s in plan.specs],
+        )
+        self._open(plan.channels)
+
+    def _open(self, channels: Sequence[StreamChannel]) -> None:
+        for channel in channels:
+            state = _State(channel)
+            with self._lock:
+                self._states.append(state)
             thread = threading.Thread(
-                target=self._follow, args=(state,), name=f"stream-{spec.name}", daemon=True
+                target=self._follow, args=(state,), name=f"stream-{channel.name}", daemon=True
             )
             self._threads.append(thread)
             thread.start()
@@ -119,9 +138,12 @@ class Streams:
             )
 
     def views(self) -> list[StreamView]:
+        """Each stream, as the connection that carries it stands."""
         with self._lock:
             return [
-                StreamView(s.spec.name, s.connected, s.alive_wall, s.refused) for s in self._states
+                StreamView(spec.name, s.connected, s.alive_wall, s.refused)
+                for s in self._states
+                for spec in s.channel.specs
             ]
 
     def stop(self, join_seconds: float = 1.0) -> None:
@@ -133,24 +155,28 @@ class Streams:
         for connection in connections:
             connection.interrupt()
         deadline = time.monotonic() + join_seconds
-        for thread in self._threads:
+        for thread in list(self._threads):
             thread.join(max(deadline - time.monotonic(), 0))
-        self._opener.close()
+        for opener in self._openers.values():
+            opener.close()
 
     # --- each stream's thread -------------------------------------------------------------
 
     def _follow(self, state: _State) -> None:
         backoff = Backoff(RECONNECT_BASE_SECONDS, RECONNECT_MAX_SECONDS, self._rng)
-        name = state.spec.name
+        name = state.channel.name
+        opener = self._openers[state.channel.transport]
         while not self._stopping.is_set():
             began = self._clock.monotonic()
             try:
-                connection = self._opener.open(state.spec)
+                connection = opener.open(state.channel)
                 with self._lock:
                     state.connection = connection
                 connection.run(_Events(self, state), self._dead_after)
                 reason = "ended by the server"
             except StreamRefused as exc:
+                if self._fall_back(state, exc):
+                    return
                 self._refused(state, exc)
                 self._stopping.wait(self._retry_after_refusal)
                 continue
@@ -171,18 +197,35 @@ class Streams:
             self._stopping.wait(delay)
         log.debug("stream_stopped", stream=name)
 
+    def _fall_back(self, state: _State, exc: StreamRefused) -> bool:
+        """A WebSocket upgrade refused where server-sent events may serve: those instead."""
+        fallback = self._fallback
+        if state.channel.transport != "websocket" or not fallback or exc.status not in NO_UPGRADE:
+            return False
+        self._fallback = ()
+        with self._lock:
+            self._states.remove(state)
+        log.warning(
+            "streaming_fell_back",
+            transport="sse",
+            reason=f"the WebSocket upgrade was refused ({exc})",
+            streams=[s.name for c in fallback for s in c.specs],
+        )
+        self._open(fallback)
+        return True
+
     def _refused(self, state: _State, exc: StreamRefused) -> None:
         self._disconnected(state)
         with self._lock:
-            first = state.refused is None
-            state.refused = str(exc)
+            first = state.said is None
+            state.refused = state.said = str(exc)
             all_refused = all(s.refused is not None for s in self._states)
             say_fallback = all_refused and not self._fallback_said
             self._fallback_said = self._fallback_said or say_fallback
         if first:
             log.warning(
                 "stream_refused",
-                stream=state.spec.name,
+                stream=state.channel.name,
                 status=exc.status,
                 error=str(exc),
                 retry_in=self._retry_after_refusal,
@@ -211,13 +254,19 @@ class Streams:
             state.refused = None
             self._fallback_said = False
         self._inbox.ask_catch_up()
-        log.info("stream_connected", stream=state.spec.name, after_refusal=back)
+        log.info(
+            "stream_connected",
+            stream=state.channel.name,
+            transport=state.channel.transport,
+            after_refusal=back,
+        )
         self._ring()  # the catch-up poll, at once
 
     def _alive(self, state: _State) -> None:
         with self._lock:
             state.alive_at = self._clock.monotonic()
             state.alive_wall = self._clock.now()
+            state.said = None
 
     def _status(self, state: _State, status: Status, mention: bool) -> None:
         if mention:
@@ -230,7 +279,7 @@ class Streams:
                 self._inbox.pass_over()
                 return
         self._inbox.put(status, mention=mention)
-        log.debug("status_streamed", stream=state.spec.name, status_id=status.id)
+        log.debug("status_streamed", stream=state.channel.name, status_id=status.id)
         self._ring()
 
 
