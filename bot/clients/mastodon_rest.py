@@ -1,6 +1,6 @@
-"""The Mastodon REST adapter: Mastodon.py built safely, its errors made the project's own
-(a 429 becomes :class:`RateLimitedError` with the server's reset), its JSON read by
-:mod:`bot.clients.mastodon_json`.
+"""The Mastodon REST adapter: Mastodon.py built safely, its errors made the project's own by
+:mod:`bot.clients.mastodon_errors` (a 429 becomes :class:`RateLimitedError` with the
+server's reset, heard here), its JSON read by :mod:`bot.clients.mastodon_json`.
 
 Built with ``version_check_mode="none"`` (its version detection can loop when
 ``/api/v1/instance`` fails), ``ratelimit_method="throw"`` (its "wait" can block a thread for
@@ -10,8 +10,8 @@ hours) and a request timeout.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import quote
 
@@ -20,16 +20,13 @@ from mastodon import (
     Mastodon,
     MastodonAPIError,
     MastodonError,
-    MastodonNetworkError,
     MastodonNotFoundError,
-    MastodonRatelimitError,
-    MastodonServerError,
-    MastodonUnauthorizedError,
 )
 
 from bot import __version__
 from bot.clients import mastodon_json as json_
-from bot.errors import AuthError, RateLimitedError, RejectedError, TransientError
+from bot.clients.mastodon_errors import translated
+from bot.errors import AuthError, RejectedError, TransientError
 from bot.limits.budget import PAGE_LIMIT, TAGS_PER_REQUEST, RateLimit
 from bot.limits.server_kinds import Server
 from bot.models import Account, Page, Post, ServerLimits, Status
@@ -241,79 +238,8 @@ class MastodonGateway:
         return str(data["id"])
 
 
-@contextmanager
-def _translated(
-    gateway: MastodonGateway,
-    action: str,
-    *,
-    scope: str | None = None,
-    forbidden_is_auth: bool = False,
-    scope_is_auth: bool = False,
-) -> Iterator[None]:
-    """Mastodon.py's errors as the project's. A 403 is about one post (blocked, followers-only,
-    defederated) everywhere but on verifying the bot's own account, and but where the server
-    says the token lacks a scope for posting (then nothing can be posted: the token is as
-    good as refused). A refusal for scope names the ``scope`` the action needs."""
-    try:
-        yield
-    except MastodonUnauthorizedError as exc:
-        raise AuthError(f"the server refused the access token when trying to {action}") from exc
-    except MastodonNotFoundError as exc:
-        raise RejectedError(f"not found when trying to {action}{_server_says(exc)}", 404) from exc
-    except MastodonRatelimitError as exc:
-        retry_in = gateway._retry_in()
-        raise RateLimitedError(
-            f"rate limited when trying to {action}", retry_in if retry_in else None
-        ) from exc
-    except MastodonServerError as exc:
-        if _status(exc) == 503 and gateway._retry_after:
-            raise RateLimitedError(
-                f"server busy when trying to {action}: 503", gateway._retry_after, status=503
-            ) from exc
-        raise TransientError(
-            f"server error when trying to {action}: {_status(exc)}", _status(exc)
-        ) from exc
-    except MastodonNetworkError as exc:
-        raise TransientError(f"network error when trying to {action}") from exc
-    except MastodonAPIError as exc:
-        status = _status(exc)
-        said = _server_says(exc)
-        lacks_scope = status == 403 and "scope" in said.lower()
-        if status == 403 and (forbidden_is_auth or (lacks_scope and scope_is_auth)):
-            raise AuthError(f"forbidden when trying to {action}{said}{_grant(scope)}") from exc
-        if lacks_scope:
-            raise RejectedError(
-                f"forbidden when trying to {action}{said}{_grant(scope)}", 403
-            ) from exc
-        if status == 429:
-            raise RateLimitedError(f"HTTP 429 when trying to {action}") from exc
-        if status is not None and (status >= 500 or status in (408, 409)):
-            raise TransientError(f"HTTP {status} when trying to {action}", status) from exc
-        raise RejectedError(
-            f"HTTP {status} when trying to {action}{_server_says(exc)}", status
-        ) from exc
-    except MastodonError as exc:
-        raise TransientError(f"{type(exc).__name__} when trying to {action}") from exc
-
-
-def _grant(scope: str | None) -> str:
-    """What to grant the token instead, for a refused ``scope``."""
-    if scope is None:
-        return ""
-    broad = scope.split(":")[0]
-    return (
-        f" (the token needs {scope}; on a server without granular scopes, such as Takahē, "
-        f"grant {broad} instead: read write covers the bot)"
+def _translated(gateway: MastodonGateway, action: str, **how: Any) -> AbstractContextManager[None]:
+    """:func:`translated`, with what this gateway heard of the server's rate limit."""
+    return translated(
+        action, retry_in=gateway._retry_in, busy_for=lambda: gateway._retry_after, **how
     )
-
-
-def _server_says(exc: MastodonError) -> str:
-    """The server's own ``error`` text, when it gave one."""
-    args = exc.args
-    said = args[3] if len(args) > 3 and isinstance(args[3], str) and args[3] else None
-    return f": {said}" if said else ""
-
-
-def _status(exc: MastodonError) -> int | None:
-    args = exc.args
-    return args[1] if len(args) > 1 and isinstance(args[1], int) else None
