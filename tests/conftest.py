@@ -8,7 +8,6 @@ import logging
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -198,13 +197,6 @@ def start_bot(env: dict[str, str], cwd: Path, stderr: int | None = None) -> subp
         stderr=subprocess.DEVNULL if stderr is None else stderr,
         text=True,
     )
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "never got there"
-        time.sleep(0.02)
 
 
 # --- posts ------------------------------------------------------------------------------------

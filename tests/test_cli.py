@@ -25,11 +25,11 @@ from tests.conftest import (
     clean_env,
     paper_post,
     start_bot,
-    wait_for,
 )
 from tests.fakes.arxiv import FakeArxiv
 from tests.fakes.http import Response
 from tests.fakes.mastodon import TOKEN, FakeMastodon
+from tests.waiting import wait_for
 
 Cli = Callable[..., CliResult]
 

@@ -14,10 +14,11 @@ import pytest
 
 from bot.app import built
 from bot.config import Settings
-from tests.conftest import hashtag, link, post_html, run_cycle, start_bot, wait_for
+from tests.conftest import hashtag, link, post_html, run_cycle, start_bot
 from tests.fakes.arxiv import FakeArxiv
 from tests.fakes.http import Response
 from tests.fakes.mastodon import FakeMastodon, StatusRecord
+from tests.waiting import wait_for
 
 
 def kill(process: subprocess.Popen[str]) -> None:

@@ -22,10 +22,11 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import COMMAND, clean_env, wait_for
+from tests.conftest import COMMAND, clean_env
 from tests.fakes.arxiv import FakeArxiv
 from tests.fixtures.papers import ALL
 from tests.real.gotosocial import BINARY, GoToSocial, User, binary
+from tests.waiting import wait_for
 
 EXECUTABLE = binary()
 pytestmark = [

@@ -27,10 +27,11 @@ from bot.limits.budget import (
     stretched_gap,
 )
 from bot.scheduler import serve
-from tests.conftest import FakeClock, hashtag, link, paper_post, post_html, run_cycle, wait_for
+from tests.conftest import FakeClock, hashtag, link, paper_post, post_html, run_cycle
 from tests.fakes.arxiv import RATE_EXCEEDED, FakeArxiv
 from tests.fakes.http import Response
 from tests.fakes.mastodon import FakeMastodon
+from tests.waiting import wait_for
 
 
 @contextmanager

@@ -14,13 +14,14 @@ import os
 import re
 import socket
 import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import requests
+
+from tests.waiting import wait_for
 
 BINARY = "GOTOSOCIAL_BIN"
 WEB = "GOTOSOCIAL_WEB"
@@ -129,16 +130,23 @@ class GoToSocial:
         self._process = subprocess.Popen(
             self._command("server", "start"), env=self._env, stdout=self._log, stderr=self._log
         )
-        deadline = time.monotonic() + timeout
-        while True:  # it answers 503 while it migrates its database
+        process = self._process
+
+        def answering() -> bool:  # it answers 503 while it migrates its database
+            if process.poll() is not None:
+                return True  # ended: no use waiting
             try:
-                if requests.get(f"{self.url}/api/v1/instance", timeout=2).status_code == 200:
-                    return
+                return requests.get(f"{self.url}/api/v1/instance", timeout=2).status_code == 200
             except requests.RequestException:
-                pass
-            if self._process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"GoToSocial did not start: see {self._root / 'server.log'}")
-            time.sleep(0.1)
+                return False
+
+        failed = f"GoToSocial did not start: see {self._root / 'server.log'}"
+        try:
+            wait_for(answering, timeout)
+        except AssertionError as exc:
+            raise RuntimeError(failed) from exc
+        if process.poll() is not None:
+            raise RuntimeError(failed)
 
     def stop(self) -> None:
         if self._process is not None:
