@@ -30,8 +30,9 @@ from bot.ops.metrics import Metrics
 from bot.reading.inbox import StreamInbox
 from bot.reading.streams import Streams
 from bot.scheduler import serve
-from tests.conftest import link, paper_post, post_html, start_bot, wait_for
+from tests.conftest import link, paper_post, post_html, start_bot
 from tests.fakes.mastodon import FakeMastodon
+from tests.waiting import wait_for
 
 PAPER = "https://arxiv.org/abs/1706.03762"
 STREAMS = {"user:notification", "hashtag:arxiv"}
@@ -233,8 +234,8 @@ def test_what_was_posted_while_the_stream_was_down_is_answered_by_the_catch_up_p
         wait_for(lambda: not mastodon.streaming.open_streams)
         missed = paper_post(mastodon, PAPER)  # published to nobody: lost from the stream
         mention = mention_of(mastodon, post_html(link("https://arxiv.org/abs/2104.12255")))
-        # The streams were tried again and refused: the bot was at work.
-        wait_for(lambda: len(streaming_requests(mastodon)) >= tried + 2)
+        # Every connection was tried again and refused: the bot was at work.
+        wait_for(lambda: len(streaming_requests(mastodon)) >= tried + len(CONNECTIONS[transport]))
         assert run.cycles.ended == cycles, "no cycle: the next poll is an hour away"
         assert not mastodon.posted(), "nothing answered while the streams were down"
         mastodon.streaming.refusal = None
@@ -520,6 +521,10 @@ def test_check_says_whether_streaming_works_and_warns_about_scopes(
     assert result.returncode == 0, result.stdout
     assert "streaming: works (WebSocket, one connection to ws://127.0.0.1:" in result.stdout
     assert "user:notification, hashtag:arxiv)" in result.stdout
+    mastodon.streaming.close_with = (1008, "Forbidden")  # upgraded, then closed at once
+    result = cli("check", env=bot_env)
+    assert "streaming: unavailable, polling only: refused (1008: Forbidden)" in result.stdout
+    mastodon.streaming.close_with = None
     mastodon.websocket_refused = (404, "Not Found")  # a proxy that does not upgrade
     result = cli("check", env=bot_env)
     assert "streaming: works (server-sent events" in result.stdout, result.stdout

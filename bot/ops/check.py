@@ -163,7 +163,9 @@ def _probe(
     thread = threading.Thread(target=probe, daemon=True)
     thread.start()
     answered.wait(timeout)
+    if connected.is_set():  # a policy close comes right after the upgrade: give it a second
+        thread.join(min(1.0, timeout))
     connection.interrupt()
-    if connected.is_set():  # a failure after connecting is the probe's own hang-up
-        return None
+    if connected.is_set():  # any other failure after connecting is the probe's own hang-up
+        return next((f for f in failure if isinstance(f, StreamRefused)), None)
     return failure[0] if failure else TimeoutError("no answer in time")

@@ -147,8 +147,7 @@ class Streams:
             ]
 
     def stop(self, join_seconds: float = 1.0) -> None:
-        """Stop every stream: wake blocked reads, and wait briefly for the threads (they are
-        daemons: one still stuck in a read cannot hold the process)."""
+        """Wake blocked reads, wait briefly for the threads (daemons: none can hold the exit)."""
         self._stopping.set()
         with self._lock:
             connections = [s.connection for s in self._states if s.connection is not None]
@@ -205,12 +204,9 @@ class Streams:
         self._fallback = ()
         with self._lock:
             self._states.remove(state)
-        log.warning(
-            "streaming_fell_back",
-            transport="sse",
-            reason=f"the WebSocket upgrade was refused ({exc})",
-            streams=[s.name for c in fallback for s in c.specs],
-        )
+        streams = [s.name for c in fallback for s in c.specs]
+        reason = f"the WebSocket upgrade was refused ({exc})"
+        log.warning("streaming_fell_back", transport="sse", reason=reason, streams=streams)
         self._open(fallback)
         return True
 
@@ -284,11 +280,10 @@ class Streams:
 
 
 class _Events:
-    """One stream's events, into the supervisor (called on the stream's thread)."""
+    """One connection's events, into the supervisor (called on the connection's thread)."""
 
     def __init__(self, streams: Streams, state: _State) -> None:
-        self._streams = streams
-        self._state = state
+        self._streams, self._state = streams, state
 
     def connected(self) -> None:
         self._streams._connected(self._state)

@@ -50,6 +50,9 @@ class Flavour:
     """GoToSocial takes a ``hashtag`` subscription and never sends on it (``stream.go``)."""
     echo_protocol: bool = True
     """Whether a token sent as ``Sec-WebSocket-Protocol`` is echoed in the handshake."""
+    streaming_always_wss: bool = False
+    """GoToSocial names ``wss://`` as its streaming URL even when served over plain HTTP
+    (seen on the real server)."""
     stream_authorization_header: bool = True
     """Whether the WebSocket upgrade takes ``Authorization: Bearer`` (Akkoma and Pleroma
     read only the query and ``Sec-WebSocket-Protocol``)."""
@@ -64,6 +67,7 @@ FLAVOURS = {
         any_tags="ignored", idempotency=False, tag_timeline_needs_token=True,
         unused_tag_404=True, streaming="websocket", hashtag_events=False, echo_protocol=False,
         stream_kinds=("user", "user:notification", "public", "public:local", "direct", "list", "hashtag"),
+        streaming_always_wss=True,
     ),
     "akkoma": Flavour(
         "2.7.2 (compatible; Akkoma 3.13.2)", "akkoma", has_v2=False, v1_max_toot_chars=True,

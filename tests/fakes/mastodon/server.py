@@ -247,7 +247,8 @@ class FakeMastodon(LoopbackServer):
 
     def streaming_url(self) -> str:
         host = self.streaming_host or self
-        return host.url.replace("http://", "ws://")  # Mastodon names its wss:// URL
+        scheme = "wss://" if self.flavour.streaming_always_wss else "ws://"
+        return host.url.replace("http://", scheme)  # Mastodon names its wss:// URL
 
     def status_json(self, record: StatusRecord) -> dict[str, Any]:
         reblog = self.statuses.get(record.reblog_of) if record.reblog_of else None
