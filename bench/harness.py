@@ -42,6 +42,13 @@ def bot_env(
     """The environment of the bot as shipped, wired to the fakes. ``measured``: the settings
     a benchmark changes because it measures them; each benchmark names them in its doc and
     output. No etiquette setting (caps, backlog, budgets, pacing) is changed here."""
+    return server_env(mastodon.url, TOKEN, arxiv, data, **measured)
+
+
+def server_env(
+    base_url: str, token: str, arxiv: FakeArxiv, data: Path, **measured: str
+) -> dict[str, str]:
+    """:func:`bot_env` for any server: a real one, say."""
     keep = {
         k: v
         for k, v in os.environ.items()
@@ -49,8 +56,8 @@ def bot_env(
     }
     return {
         **keep,
-        "MASTODON_BASE_URL": mastodon.url,
-        "MASTODON_ACCESS_TOKEN": TOKEN,
+        "MASTODON_BASE_URL": base_url,
+        "MASTODON_ACCESS_TOKEN": token,
         "BOT_HASHTAGS": "arxiv",
         "BOT_DATA_DIR": str(data),
         "ARXIV_API_URL": arxiv.api_url,
@@ -120,6 +127,6 @@ def post_with_paper(mastodon: FakeMastodon, account: dict[str, object], arxiv_id
 
 __all__ = [
     "COMMAND", "FakeArxiv", "FakeMastodon", "bot_env", "cpu_seconds", "new_data_dir",
-    "paper_pool", "percentile", "post_with_paper", "rss_mb", "run_once", "start", "stop",
-    "wait_until",
+    "paper_pool", "percentile", "post_with_paper", "rss_mb", "run_once", "server_env", "start",
+    "stop", "wait_until",
 ]  # fmt: skip

@@ -1,6 +1,7 @@
 """CPU and memory of the real bot process.
 
     PYTHONPATH=. uv run python -m bench.resources [--statuses 10000] [--rate 100] [--runs 3]
+        [--transport websocket|sse|off]
 
 Starts ``arxiv-bot run`` against the fakes at the shipped settings (live streams on, polls
 every 60 s), lets it idle, then feeds it ``--statuses`` public statuses under its hashtag,
@@ -9,6 +10,10 @@ each from another account) and the rest are ordinary posts; waits until every li
 answered, and idles again. Prints CPU seconds per 1,000 statuses processed and resident
 memory when idle before, right after, and idle after the run (from /proc). Targets: under 1
 CPU second per 1,000 statuses; idle RSS under 80 MB and no growth after the run.
+
+``--transport``: ``websocket`` (shipped: the fake Mastodon's one WebSocket), ``sse`` (the
+fake refuses the WebSocket upgrade as a proxy would: server-sent events, no setting
+changed) or ``off`` (``BOT_STREAMING=off``, the one setting changed: polling only).
 """
 
 from __future__ import annotations
@@ -44,11 +49,13 @@ PLAIN = (
 LINKED = 250
 
 
-def one_run(statuses: int, rate: float, rng: random.Random) -> dict[str, float]:
+def one_run(statuses: int, rate: float, transport: str, rng: random.Random) -> dict[str, float]:
     papers = paper_pool(500)
     mastodon, arxiv = FakeMastodon(), FakeArxiv(papers)
+    if transport == "sse":
+        mastodon.websocket_refused = (404, "Not Found")
     data = new_data_dir()
-    env = bot_env(mastodon, arxiv, data)
+    env = bot_env(mastodon, arxiv, data, **({"BOT_STREAMING": "off"} if transport == "off" else {}))
     try:
         run_once(env, data)
         process = start(env, data)
@@ -95,6 +102,7 @@ def one_run(statuses: int, rate: float, rng: random.Random) -> dict[str, float]:
             "idle RSS after, MB": idle_after,
             "all answered": float(done),
             "replies": float(len(mastodon.posted())),
+            "stream connects": float(len(mastodon.streaming.connects)),
         }
     finally:
         mastodon.close()
@@ -106,12 +114,15 @@ def main() -> None:
     parser.add_argument("--statuses", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=100.0, help="statuses a second")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--transport", choices=["websocket", "sse", "off"], default="websocket")
     args = parser.parse_args()
     rng = random.Random(5)
-    results = [one_run(args.statuses, args.rate, rng) for _ in range(args.runs)]
+    results = [one_run(args.statuses, args.rate, args.transport, rng) for _ in range(args.runs)]
+    changed = "BOT_STREAMING=off" if args.transport == "off" else "none"
     print(
-        f"{args.statuses} statuses ({LINKED} with a paper), {args.rate:g} a second, shipped "
-        f"settings; {args.runs} runs (median, then each run)"
+        f"{args.statuses} statuses ({LINKED} with a paper), {args.rate:g} a second, streams: "
+        f"{args.transport}; settings shipped, changed: {changed}; {args.runs} runs (median, "
+        "then each run)"
     )
     for key in results[0]:
         values = [r[key] for r in results]
