@@ -6,11 +6,11 @@ and what the sweeps of recent history cost.
 The real ``arxiv-bot run`` process, 6 hashtags (two groups of up to 4) plus mentions, polls
 the fakes every 0.5 s: ``BOT_POLL_INTERVAL`` is the one setting changed (it counts requests
 per cycle); everything else is shipped, so each burst comes from 100 accounts, within the
-hourly cap and the 3-hour post budget. Phases: quiet cycles; a burst of 100 statuses linking 100 new papers;
-a burst of 100 statuses linking only papers already cached. Counts come from the fakes'
-request logs and the bot's own ``cycle`` events. Targets: one paged request per 5 hashtags
-per cycle plus one for mentions; at most one arXiv request per cycle for up to 100 new papers;
-none for cached ones.
+hourly cap and the 3-hour post budget. Phases: quiet cycles; a burst of 100 statuses linking
+100 new papers; a burst of 100 statuses linking only papers already cached. Counts come from
+the fakes' request logs and the bot's own ``cycle`` events. Targets: one paged request per 4
+hashtags per cycle plus one for mentions; at most one arXiv request per cycle for up to 100
+new papers; none for cached ones.
 
 Sweeps: the bot in process on a simulated clock, at the shipped settings, one hashtag with
 100 posts an hour, polled every 60 s for 8 hours with the default sweep (every 300 s over the
@@ -55,6 +55,15 @@ def paged(mastodon: FakeMastodon) -> int:
     return sum(1 for r in mastodon.requests if {"min_id", "max_id", "since_id"} & set(r.query))
 
 
+def polls(mastodon: FakeMastodon) -> int:
+    """Poll rounds, as the server sees them: each reads the notifications once with a cursor."""
+    return sum(
+        1
+        for r in mastodon.requests
+        if r.path == "/api/v1/notifications" and {"min_id", "since_id"} & set(r.query)
+    )
+
+
 def one_run() -> dict[str, float]:
     papers = paper_pool(300)
     mastodon, arxiv = FakeMastodon(), FakeArxiv(papers)
@@ -69,12 +78,15 @@ def one_run() -> dict[str, float]:
         try:
             time.sleep(2)
             quiet_paged, quiet_cycles_before = paged(mastodon), cycles(log)
-            time.sleep(5)
+            quiet_polls = polls(mastodon)
+            time.sleep(10)
             quiet_paged = paged(mastodon) - quiet_paged
             quiet_cycles = cycles(log) - quiet_cycles_before
+            quiet_polls = polls(mastodon) - quiet_polls
 
-            def burst(ids: list[str]) -> tuple[int, int, int]:
+            def burst(ids: list[str]) -> tuple[int, int, int, int]:
                 arxiv_before, masto_before = len(arxiv.requests), len(mastodon.requests)
+                cycles_before = cycles(log)
                 replies_before = len(mastodon.posted())
                 for i, arxiv_id in enumerate(ids):
                     post_with_paper(
@@ -86,19 +98,22 @@ def one_run() -> dict[str, float]:
                     len(arxiv.requests) - arxiv_before,
                     len(mastodon.requests) - masto_before,
                     len(mastodon.posted()) - replies_before,
+                    most_arxiv_in_a_cycle(log, cycles_before),
                 )
 
             new_ids = [p.arxiv_id for p in papers[:100]]
-            arxiv_new, masto_new, replies_new = burst(new_ids)
-            arxiv_cached, _, replies_cached = burst(new_ids)
+            arxiv_new, masto_new, replies_new, most_a_cycle = burst(new_ids)
+            arxiv_cached, _, replies_cached, _ = burst(new_ids)
         finally:
             stop(process)
         posts = sum(1 for r in mastodon.requests if r.method == "POST")
         contexts = sum(1 for r in mastodon.requests if r.path.endswith("/context"))
         return {
-            "paged per quiet cycle": quiet_paged / max(quiet_cycles, 1),
-            "quiet cycles": quiet_cycles,
+            "paged per quiet poll": quiet_paged / max(quiet_polls, 1),
+            "quiet polls": quiet_polls,
+            "quiet cycles (a poll every 5th)": quiet_cycles,
             "arXiv requests, 100 new papers": arxiv_new,
+            "  most in one cycle": most_a_cycle,
             "arXiv requests, 100 cached papers": arxiv_cached,
             "replies, new-paper burst": replies_new,
             "replies, cached-paper burst": replies_cached,
@@ -209,16 +224,27 @@ def per_flavour() -> dict[str, int]:
     return out
 
 
-def cycles(log: Any) -> int:
+def cycle_events(log: Any) -> list[dict[str, Any]]:
     log.flush()
     log.seek(0)
-    count = 0
+    events = []
     for line in log.read().splitlines():
         try:
-            count += json.loads(line).get("event") == "cycle"
+            event = json.loads(line)
         except json.JSONDecodeError:
             continue
-    return count
+        if event.get("event") == "cycle":
+            events.append(event)
+    return events
+
+
+def cycles(log: Any) -> int:
+    return len(cycle_events(log))
+
+
+def most_arxiv_in_a_cycle(log: Any, after: int) -> int:
+    """The most arXiv requests any one cycle made, of the cycles after the first ``after``."""
+    return max((e.get("arxiv_requests", 0) for e in cycle_events(log)[after:]), default=0)
 
 
 def main() -> None:
@@ -228,8 +254,8 @@ def main() -> None:
     results = [one_run() for _ in range(args.runs)]
     print(f"6 hashtags + mentions, {args.runs} runs (median, then each run)")
     show(results)
-    print("  targets: paged per quiet cycle = ceil(6/4) + 1 = 3; arXiv <= 1 for 100 new; 0 cached")
-    print("paged requests per quiet cycle, 6 hashtags + mentions, by server (in process)")
+    print("  targets: paged per quiet poll = ceil(6/4) + 1 = 3; arXiv <= 1 a cycle; 0 cached")
+    print("paged requests per poll, 6 hashtags + mentions, by server (in process)")
     for flavour, paged_requests in per_flavour().items():
         print(f"  {flavour:<42} {paged_requests:8d}")
     print("one hashtag, 100 posts an hour, poll 60 s, sweep every 300 s over 6 h (simulated)")

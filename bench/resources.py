@@ -7,9 +7,11 @@ Starts ``arxiv-bot run`` against the fakes at the shipped settings (live streams
 every 60 s), lets it idle, then feeds it ``--statuses`` public statuses under its hashtag,
 ``--rate`` a second, of which 250 link a paper (within the shipped 300 posts per 3 hours,
 each from another account) and the rest are ordinary posts; waits until every linked one is
-answered, and idles again. Prints CPU seconds per 1,000 statuses processed and resident
-memory when idle before, right after, and idle after the run (from /proc). Targets: under 1
-CPU second per 1,000 statuses; idle RSS under 80 MB and no growth after the run.
+answered, and idles again. Prints CPU seconds per 1,000 statuses processed (from the first
+status to the last reply, and how much of that idling alone would cost, from 30 s of idle
+before), and resident memory when idle before, right after, and idle after the run (from
+/proc). Targets: under 1 CPU second per 1,000 statuses; idle RSS under 80 MB and no growth
+after the run.
 
 ``--transport``: ``websocket`` (shipped: the fake Mastodon's one WebSocket), ``sse`` (the
 fake refuses the WebSocket upgrade as a proxy would: server-sent events, no setting
@@ -47,6 +49,7 @@ PLAIN = (
 
 
 LINKED = 250
+IDLE_SECONDS = 30.0
 
 
 def one_run(statuses: int, rate: float, transport: str, rng: random.Random) -> dict[str, float]:
@@ -61,6 +64,9 @@ def one_run(statuses: int, rate: float, transport: str, rng: random.Random) -> d
         process = start(env, data)
         try:
             time.sleep(5)
+            idle_cpu = cpu_seconds(process.pid)
+            time.sleep(IDLE_SECONDS)  # what idling costs: the streams' pings, polls, sweeps
+            idle_per_minute = (cpu_seconds(process.pid) - idle_cpu) / IDLE_SECONDS * 60
             idle_before = rss_mb(process.pid)
             cpu_before = cpu_seconds(process.pid)
             linked: list[int] = []
@@ -89,6 +95,7 @@ def one_run(statuses: int, rate: float, transport: str, rng: random.Random) -> d
                 if half == 1:
                     after_half = rss_mb(process.pid)
             cpu_used = cpu_seconds(process.pid) - cpu_before
+            took = time.monotonic() - began
             after = rss_mb(process.pid)
             time.sleep(10)
             idle_after = rss_mb(process.pid)
@@ -96,6 +103,9 @@ def one_run(statuses: int, rate: float, transport: str, rng: random.Random) -> d
             stop(process)
         return {
             "CPU s per 1,000 statuses": cpu_used / statuses * 1000,
+            "  of it idling": idle_per_minute * took / 60 / statuses * 1000,
+            "idle CPU s per minute": idle_per_minute,
+            "s until all answered": took,
             "idle RSS before, MB": idle_before,
             "RSS after half, MB": after_half,
             "RSS right after, MB": after,
