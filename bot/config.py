@@ -46,6 +46,7 @@ class ReplySettings(BaseSettings):
     bot_max_papers_per_post: int = Field(default=3, ge=1, le=20)
     bot_bare_ids: bool = False
     bot_reply_mode: Literal["summary", "abstract"] = "summary"
+    bot_summary_max_characters: int = Field(default=600, ge=0, le=100_000)
     bot_summarizer: Literal["extractive", "llm"] = "extractive"
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
@@ -63,6 +64,13 @@ class ReplySettings(BaseSettings):
     @classmethod
     def _llm_url(cls, value: str | None) -> str | None:
         return _http_url(value, "api.example/v1") if value else None
+
+    @field_validator("bot_summary_max_characters")
+    @classmethod
+    def _a_readable_cap(cls, value: int) -> int:
+        if 0 < value < 100:
+            raise ValueError(f"0 (as much as fits) or at least 100 characters, got {value}")
+        return value
 
     @field_validator("bot_reply_mode", "bot_summarizer", mode="before")
     @classmethod

@@ -50,6 +50,7 @@ def manners(s: Settings) -> Manners:
     return Manners(
         s.bot_reply_visibility,
         s.bot_reply_mode,
+        s.bot_summary_max_characters,
         s.bot_max_replies_per_thread,
         s.bot_rate_per_account,
         s.bot_posts_per_3h,

@@ -21,6 +21,7 @@ from bot.text.compose import (
 )
 from bot.text.counting import grapheme_length, mastodon_length
 from bot.text.latex import latex_to_text
+from bot.text.summary import sentences
 from tests.fakes.arxiv import FakeArxiv
 from tests.fakes.mastodon import mastodon_count
 
@@ -119,12 +120,37 @@ def test_abstract_mode_continues_with_the_whole_abstract(papers: dict[str, Paper
     assert all("@bob" not in t for t in numbered)
 
 
-def test_a_roomy_server_gets_more_of_the_abstract(papers: dict[str, Paper]) -> None:
+def test_a_roomy_server_gets_a_readers_size_of_summary_not_the_whole_abstract(
+    papers: dict[str, Paper],
+) -> None:
     paper = papers["1706.03762"]
     stock = compose_paper_post(paper, PaperRef("1706.03762"), STOCK)
     roomy = compose_paper_post(paper, PaperRef("1706.03762"), ServerLimits(5000, 23))
     assert len(roomy.summary) > len(stock.summary)
+    assert len(roomy.summary) <= 600
+    assert 2 <= len(sentences(roomy.summary)) <= 3
+    assert roomy.summary != paper.abstract
+    assert all(s in sentences(paper.abstract) for s in sentences(roomy.summary))
+
+
+def test_with_no_cap_a_roomy_server_gets_the_whole_abstract(papers: dict[str, Paper]) -> None:
+    paper = papers["1706.03762"]
+    roomy = compose_paper_post(paper, PaperRef("1706.03762"), ServerLimits(5000, 23), summary_max=0)
     assert roomy.summary == paper.abstract
+    [in_a_thread] = compose_thread(
+        [(PaperRef("1706.03762"), paper)], ServerLimits(5000, 23), summary_max=0
+    )
+    assert in_a_thread.summary == paper.abstract
+
+
+def test_the_cap_bounds_the_summary_on_any_server(papers: dict[str, Paper]) -> None:
+    paper = papers["1706.03762"]
+    for cap in (100, 250, 400, 600, 1000):
+        summary = compose_paper_post(
+            paper, PaperRef("1706.03762"), ServerLimits(5000, 23), summary_max=cap
+        ).summary
+        assert 0 < len(summary) <= cap
+        assert len(sentences(summary)) <= 3
 
 
 def test_a_machine_written_tldr_is_labelled(papers: dict[str, Paper]) -> None:

@@ -74,6 +74,16 @@ def test_fractions_and_case(make_settings: Callable[..., Settings]) -> None:
             "ARXIV_DELAY_SECONDS: Input should be greater than or equal to 0",
         ),
         ("BOT_DRY_RUN", "perhaps", "BOT_DRY_RUN: Input should be a valid boolean"),
+        (
+            "BOT_SUMMARY_MAX_CHARACTERS",
+            "40",
+            "BOT_SUMMARY_MAX_CHARACTERS: 0 (as much as fits) or at least 100 characters, got 40",
+        ),
+        (
+            "BOT_SUMMARY_MAX_CHARACTERS",
+            "-1",
+            "BOT_SUMMARY_MAX_CHARACTERS: Input should be greater than or equal to 0",
+        ),
         ("LOG_LEVEL", "loud", "LOG_LEVEL: Input should be"),
         ("MASTODON_ACCESS_TOKEN", " ", "MASTODON_ACCESS_TOKEN: required unless BOT_DRY_RUN=true"),
     ],

@@ -24,6 +24,7 @@ from tests.conftest import (
 from tests.fakes.arxiv import RATE_EXCEEDED, FakeArxiv
 from tests.fakes.http import Response
 from tests.fakes.mastodon import FakeMastodon, mastodon_count
+from tests.fixtures.papers import ATTENTION
 
 
 def test_first_start_begins_at_now_and_later_posts_get_one_threaded_reply(
@@ -384,3 +385,23 @@ def test_metrics_count_what_the_cycles_did(
     assert values["arxiv_bot_queue_depth"] == 1, "the third post waits for arXiv"
     assert values['arxiv_bot_backoff_seconds{service="arxiv"}'] > 0
     assert "arxiv_bot_last_cycle_timestamp_seconds " in text
+
+
+@pytest.mark.parametrize("cap", ["600", "0"])
+def test_on_a_roomy_server_the_summary_keeps_a_readers_size_unless_told_otherwise(
+    mastodon: FakeMastodon, make_settings: SettingsFactory, cap: str
+) -> None:
+    mastodon.max_characters = 5000
+    settings = make_settings(BOT_SUMMARY_MAX_CHARACTERS=cap)
+    run_cycle(settings)
+    status = paper_post(mastodon, "https://arxiv.org/abs/1706.03762")
+    run_cycle(settings)
+    [reply] = mastodon.replies_to(status)
+    summary = reply.text.split("\n\n", 1)[1]
+    whole = " ".join(ATTENTION.summary.split())
+    if cap == "0":
+        assert summary == whole, "as much as fits: on 5,000 characters, all of it"
+    else:
+        assert len(summary) <= 600
+        assert summary != whole
+        assert summary.startswith("We propose a new simple network architecture")

@@ -211,6 +211,51 @@ def test_the_therapist_reply_on_a_500_character_server_ends_with_the_conclusion(
     authors = ("Jared Moore", "Declan Grabb", "William Agnew", "Kevin Klyman", "Nick Haber")
     paper = Paper("2504.18412", 1, THERAPIST_TITLE, authors, THERAPIST, "cs.CL", when, when)
     post = compose_paper_post(paper, PaperRef("2504.18412"), ServerLimits(500), "@ada@example.org")
-    assert post.summary == f"{THERAPIST_KEY} {THERAPIST_CONCLUSION}"
+    plain_key = THERAPIST_KEY.replace("*replace*", "replace")  # arXiv's Markdown, as words
+    assert post.summary == f"{plain_key} {THERAPIST_CONCLUSION}"
     assert post.text.endswith(post.summary)
     assert len(post.text) <= 500
+
+
+FIRST = SentenceModel(tuple(1.0 if f == "first" else 0.0 for f in FEATURES))
+"""A model that always takes the first sentence: the key sentence is known in these tests."""
+LONG_AIM = (
+    "We study whether large language models can take the place of trained clinicians in "
+    "a wide range of settings, from intake interviews to long-term care, by mapping what "
+    "the guidelines ask of a clinician."
+)
+MIDDLE = "We then run a series of experiments with several commercial and open models."
+FINDING_WHOLE = "We conclude that they should not replace clinicians."
+
+
+def test_a_whole_finding_beats_a_cut_aim_where_only_one_sentence_fits() -> None:
+    abstract = f"{LONG_AIM} {MIDDLE} {FINDING_WHOLE}"
+    budget = len(FINDING_WHOLE) + 20  # the finding fits whole; the aim would be cut
+    assert summarise(abstract, budget, model=FIRST) == FINDING_WHOLE
+    cut = summarise(abstract, budget, model=FIRST, prefer_whole_finding=False)
+    assert cut.endswith("…")
+    assert cut.startswith("We study whether")
+
+
+def test_the_aim_is_cut_when_no_finding_fits_whole() -> None:
+    abstract = f"{LONG_AIM} {MIDDLE} {FINDING_WHOLE}"
+    budget = len(FINDING_WHOLE) - 5
+    summary = summarise(abstract, budget, model=FIRST)
+    assert summary.startswith("We study whether")
+    assert summary.endswith("…")
+    assert len(summary) <= budget
+
+
+def test_the_aim_stays_when_it_fits_and_the_finding_follows() -> None:
+    abstract = f"{MIDDLE} {LONG_AIM} {FINDING_WHOLE}"
+    summary = summarise(abstract, len(MIDDLE) + len(FINDING_WHOLE) + 1, model=FIRST)
+    assert summary == f"{MIDDLE} {FINDING_WHOLE}"
+
+
+def test_a_sentence_cap_holds_on_a_roomy_budget_and_a_short_abstract_stays_whole() -> None:
+    many = " ".join(f"We measure quantity number {i} across the whole sample." for i in range(8))
+    capped = summarise(many, 5000, model=FIRST, max_sentences=3)
+    assert len(sentences(capped)) == 3
+    assert len(sentences(summarise(many, 5000, model=FIRST))) == 8, "no cap: all that fits"
+    short = f"{MIDDLE} {FINDING_WHOLE}"
+    assert summarise(short, 600, model=FIRST, max_sentences=3) == short

@@ -13,7 +13,7 @@ import requests
 from bot import __version__
 from bot.errors import AuthError, RateLimitedError, RejectedError, TransientError
 from bot.models import Paper
-from bot.text.latex import latex_to_text
+from bot.text.markup import readable
 from bot.text.tldr import TLDR_MAX_CHARACTERS
 
 SYSTEM_PROMPT = (
@@ -50,8 +50,8 @@ class LlmGateway:
                 {"role": "system", "content": SYSTEM_PROMPT},
                 {
                     "role": "user",
-                    "content": f"Title: {latex_to_text(paper.title)}\n\n"
-                    f"Abstract: {latex_to_text(paper.abstract)}",
+                    "content": f"Title: {readable(paper.title)}\n\n"
+                    f"Abstract: {readable(paper.abstract)}",
                 },
             ],
         }

@@ -16,7 +16,7 @@ from bot.replying.papers import Papers
 from bot.text.arxiv_links import papers_in_reference
 from bot.text.compose import compose_thread, is_withdrawn
 from bot.text.counting import post_length
-from bot.text.latex import latex_to_text
+from bot.text.markup import readable
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -62,7 +62,12 @@ def preview(
         if ref.arxiv_id not in papers:
             print(f"arxiv-bot: arXiv does not know {ref}", file=sys.stderr)
     posts = compose_thread(
-        present, limits, args.mention or None, mode=settings.bot_reply_mode, tldrs=tldrs
+        present,
+        limits,
+        args.mention or None,
+        mode=settings.bot_reply_mode,
+        tldrs=tldrs,
+        summary_max=settings.bot_summary_max_characters,
     )
     if args.json:
         out: list[dict[str, Any]] = []
@@ -73,7 +78,7 @@ def preview(
                     "id": paper.arxiv_id,
                     "version": ref.version,
                     "latest_version": paper.version,
-                    "title": latex_to_text(paper.title),
+                    "title": readable(paper.title),
                     "authors": list(paper.authors),
                     "url": paper.abs_url(ref.version),
                     "primary_category": paper.primary_category,

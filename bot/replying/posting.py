@@ -28,6 +28,7 @@ from bot.models import Identity, Paper, PaperRef, Post, ReplyMode, Request, Visi
 from bot.state.ledger import Ledger
 from bot.state.meta import POSTS_SHORT, Meta
 from bot.text.compose import ComposedPost, posts_for
+from bot.text.summary import SUMMARY_MAX
 
 log = structlog.get_logger()
 _TOO_LONG = re.compile(r"charact|chars|limit|max_length|too long", re.IGNORECASE)
@@ -51,6 +52,8 @@ class Manners:
 
     reply_visibility: Visibility = "unlisted"
     reply_mode: ReplyMode = "summary"
+    summary_max_characters: int = SUMMARY_MAX
+    """At most this many characters (and three sentences) of summary; 0: as much as fits."""
     max_replies_per_thread: int = 6
     rate_per_account: int = 10
     """For the hourly notice's words."""
@@ -168,6 +171,7 @@ class Poster:
             self._server.limits,
             mode=manners.reply_mode,
             per_hour=manners.rate_per_account,
+            summary_max=manners.summary_max_characters,
             tldrs=tldrs([paper for _, paper in present]) if papers_asked else None,
             already=already,
         )

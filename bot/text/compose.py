@@ -14,9 +14,17 @@ from dataclasses import dataclass, replace
 
 from bot.models import Paper, PaperRef, ReplyMode, Request, ServerLimits
 from bot.text.counting import post_length, warning_length
-from bot.text.latex import latex_to_text
+from bot.text.markup import readable
 from bot.text.messages import MESSAGE_KINDS, mention_for, message_for
-from bot.text.summary import ELLIPSIS, normalise_space, sentences, summarise, truncate
+from bot.text.summary import (
+    ELLIPSIS,
+    SUMMARY_MAX,
+    SUMMARY_SENTENCES,
+    normalise_space,
+    sentences,
+    summarise,
+    truncate,
+)
 
 # What Mastodon would turn into a mention, a hashtag or a link, if copied from a paper.
 _ACTIVE = re.compile(r"(?<=[@#＠＃])(?=\w)|(?<=http)(?=s?://)|(?<=www)(?=\.)", re.IGNORECASE)
@@ -73,14 +81,17 @@ def compose_paper_post(
     limits: ServerLimits,
     mention: str | None = None,
     tldr: str | None = None,
+    *,
+    summary_max: int = SUMMARY_MAX,
 ) -> ComposedPost:
     """One post about one paper, within ``limits.max_characters``.
 
     ``tldr`` is a machine-written summary; it is used, labelled, when it fits, otherwise the
-    extractive summary is.
+    extractive summary is. ``summary_max`` caps the summary's characters, and then its
+    sentences (``SUMMARY_SENTENCES``), however roomy the server; 0 is as much as fits.
     """
     limit = limits.max_characters
-    title = defuse(latex_to_text(paper.title)) or paper.arxiv_id
+    title = defuse(readable(paper.title)) or paper.arxiv_id
     link = paper.abs_url(ref.version)
     lead = f"{mention} " if mention else ""
     meta = meta_line(paper, ref)
@@ -108,10 +119,17 @@ def compose_paper_post(
         title = truncate(title, max(length(title) - over, 1), length) or ELLIPSIS
         text = head(title, authors, meta)
     budget = limit - length(text) - 2
+    sentences_at_most = None
+    if summary_max > 0:
+        budget, sentences_at_most = min(budget, summary_max), SUMMARY_SENTENCES
     if tldr and length(MACHINE_LABEL + tldr) <= budget:
         return ComposedPost(f"{text}\n\n{MACHINE_LABEL}{tldr}", paper.arxiv_id, tldr, True)
-    abstract = defuse(latex_to_text(paper.abstract))
-    summary = summarise(abstract, budget, length, title=paper.title) if budget > 0 else ""
+    abstract = defuse(readable(paper.abstract))
+    summary = (
+        summarise(abstract, budget, length, title=paper.title, max_sentences=sentences_at_most)
+        if budget > 0
+        else ""
+    )
     if summary and length(f"{text}\n\n{summary}") <= limit:
         return ComposedPost(f"{text}\n\n{summary}", paper.arxiv_id, summary)
     return ComposedPost(text, paper.arxiv_id)
@@ -123,7 +141,7 @@ def abstract_posts(paper: Paper, limits: ServerLimits) -> list[ComposedPost]:
     A sentence longer than a post is split between words into pieces of even length, so no
     post ends as a one-word tail.
     """
-    abstract = defuse(latex_to_text(paper.abstract))
+    abstract = defuse(readable(paper.abstract))
     if not abstract:
         return []
     numbering = 8  # "(99/99) "
@@ -189,6 +207,8 @@ def compose_thread(
     mode: ReplyMode = "summary",
     tldrs: Mapping[str, str] | None = None,
     already: Mapping[str, str] | None = None,
+    *,
+    summary_max: int = SUMMARY_MAX,
 ) -> list[ComposedPost]:
     """The posts answering one status, in order: per paper its post (and in ``abstract`` mode
     its abstract), or a pointer when ``already`` maps the paper to an earlier answer's URL.
@@ -205,7 +225,12 @@ def compose_thread(
             continue
         posts.append(
             compose_paper_post(
-                paper, ref, room, None if posts else mention, (tldrs or {}).get(paper.arxiv_id)
+                paper,
+                ref,
+                room,
+                None if posts else mention,
+                (tldrs or {}).get(paper.arxiv_id),
+                summary_max=summary_max,
             )
         )
         if mode == "abstract":
@@ -216,7 +241,7 @@ def compose_thread(
 def already_answered_post(paper: Paper, url: str, mention: str | None = None) -> ComposedPost:
     """Instead of a repeat: a pointer to the bot's earlier summary in the same thread."""
     lead = f"{mention} " if mention else ""
-    title = defuse(latex_to_text(paper.title)) or paper.arxiv_id
+    title = defuse(readable(paper.title)) or paper.arxiv_id
     return ComposedPost(f"{lead}📄 {title}: summarised above, {url}", paper.arxiv_id)
 
 
@@ -227,6 +252,7 @@ def posts_for(
     *,
     mode: ReplyMode,
     per_hour: int,
+    summary_max: int,
     tldrs: Mapping[str, str] | None = None,
     already: Mapping[str, str] | None = None,
 ) -> list[ComposedPost]:
@@ -242,4 +268,5 @@ def posts_for(
         "abstract" if request.mode == "abstract" else mode,
         tldrs,
         already,
+        summary_max=summary_max,
     )

@@ -24,7 +24,7 @@ _HREF = re.compile(r"\\href\s*\{[^{}]*\}\s*\{([^{}]*)\}")
 _URL = re.compile(r"\\url\s*\{([^{}]*)\}")
 _CITE = re.compile(r"\s*~?\\(?:cite[a-z]*|ref|eqref|label)\*?\s*(?:\[[^\]]*\]\s*)*\{[^{}]*\}")
 _GLUED_MACRO = re.compile(r"(\\[A-Za-z]+)(?=[^\x00-\x7f])")
-_MATH = re.compile(
+MATH_SPANS = re.compile(
     r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL
 )
 _BACKSLASHED_UNICODE = re.compile(r"\\(?=[^\x00-\x7f])")
@@ -64,7 +64,7 @@ def _set_math_aside(text: str) -> tuple[str, list[str]]:
         return chr(_PLACEHOLDER + len(formulas) - 1)
 
     text = text.translate({c: None for c in range(_PLACEHOLDER, _PLACEHOLDER + 0x1900)})
-    return _MATH.sub(aside, text), formulas
+    return MATH_SPANS.sub(aside, text), formulas
 
 
 _KEPT_TEXT_MACROS = ("texttt", "textsf", "textup", "textmd", "mbox")

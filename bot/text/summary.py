@@ -3,9 +3,11 @@
 The summary leads with the abstract's key sentence: the one the small linear model of
 :mod:`bot.text.sentence_model` scores highest. The sentence is cleaned so that it stands on
 its own (no "In this paper," lead-in). When room is left, the sentence after it that states
-the finding ("we find", "results show", "we conclude", "outperforms") follows, only whole. On
-a roomy server the sentences after the key one follow while they fit, and the whole abstract
-is given when it fits. Measured by ``bench/summary.py``.
+the finding ("we find", "results show", "we conclude", "outperforms") follows, only whole;
+where the key sentence itself would have to be cut, a finding that fits whole is given
+instead. With room to spare (a budget of ``ROOMY`` and more) the sentences after the key one
+follow while they fit, up to ``max_sentences``, and the whole abstract is given when it fits
+in as many. Measured by ``bench/summary.py``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from bot.text.sentence_model import (
 ELLIPSIS = "…"
 ROOMY = 600
 """From this budget on, a summary goes on after its key sentence (and finding) while they fit."""
+SUMMARY_MAX = 600
+"""The summary's characters by default (``BOT_SUMMARY_MAX_CHARACTERS``), however roomy the server."""
+SUMMARY_SENTENCES = 3
+"""A reader's size: the most sentences a summary holds when its characters are capped."""
 
 _CLAUSE_BREAKS = (", ", "; ", ": ", " and ", " but ", " which ", " while ", " where ", " – ", " — ")
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[\"'(\[]?[A-Z0-9])")
@@ -106,7 +112,12 @@ def key_within(
 ) -> tuple[int, str]:
     """The key sentence's index and text within ``budget``: a close runner-up that fits beats
     a cut key sentence; index -1 when even that has to be cut."""
-    ranked = _ranked(found, title, model)
+    return _key_within(_ranked(found, title, model), budget, length, model)
+
+
+def _key_within(
+    ranked: list[_Scored], budget: int, length: Callable[[str], int], model: SentenceModel
+) -> tuple[int, str]:
     for candidate in (s for s in ranked if s.score >= ranked[0].score - model.runner_up_margin):
         key = standalone(candidate.text)
         if length(key) <= budget:
@@ -114,11 +125,26 @@ def key_within(
     return -1, truncate(standalone(ranked[0].text), budget, length)
 
 
+def _states_a_finding(sentence: str) -> bool:
+    states = FINDING.search(sentence) or RESULT_NUMBER.search(sentence)
+    return bool(states) and not DANGLING.match(standalone(sentence))
+
+
 def finding_sentence(found: list[str], key_index: int) -> int | None:
     """The index of the sentence after the key one that states a result or conclusion."""
     for i in range(len(found) - 1, key_index, -1):  # the conclusion is usually the last word
-        states = FINDING.search(found[i]) or RESULT_NUMBER.search(found[i])
-        if states and not DANGLING.match(standalone(found[i])):
+        if _states_a_finding(found[i]):
+            return i
+    return None
+
+
+def whole_finding(
+    found: list[str], key_index: int, budget: int, length: Callable[[str], int]
+) -> int | None:
+    """When the key sentence would be cut: the last sentence after it that states a finding
+    and fits whole, so that a reply does not end on a cut aim when its conclusion fits."""
+    for i in range(len(found) - 1, key_index, -1):
+        if _states_a_finding(found[i]) and length(standalone(found[i])) <= budget:
             return i
     return None
 
@@ -129,31 +155,44 @@ def summarise(
     length: Callable[[str], int] = len,
     title: str = "",
     model: SentenceModel | None = None,
+    max_sentences: int | None = None,
+    prefer_whole_finding: bool = True,
 ) -> str:
-    """A summary of ``abstract`` within ``budget`` (as measured by ``length``).
+    """A summary of ``abstract`` within ``budget`` (as measured by ``length``) and, when
+    ``max_sentences`` is given, of at most that many sentences.
 
     The whole abstract when it fits; otherwise the key sentence, then the sentence stating
     the finding if it fits whole, then (on a roomy server) the sentences after the key one.
+    Where the key sentence would have to be cut, a finding after it that fits whole is the
+    summary instead (``prefer_whole_finding``).
     """
     found = sentences(abstract)
     if not found or budget <= 0:
         return ""
     whole = " ".join(found)
-    if length(whole) <= budget:
+    if length(whole) <= budget and (max_sentences is None or len(found) <= max_sentences):
         return whole
-    index, key = key_within(found, title, budget, length, model or shipped_model())
+    model = model or shipped_model()
+    ranked = _ranked(found, title, model)
+    index, key = _key_within(ranked, budget, length, model)
     if index < 0:
+        finding = whole_finding(found, ranked[0].index, budget, length)
+        if prefer_whole_finding and finding is not None:
+            return standalone(found[finding])
         return key
+    room = max_sentences if max_sentences is not None else len(found)
     chosen = {index: key}
     used = length(key)
     finding = finding_sentence(found, index)
-    if finding is not None:
+    if finding is not None and len(chosen) < room:
         text = standalone(found[finding])
         if used + 1 + length(text) <= budget:
             chosen[finding] = text
             used += 1 + length(text)
     if budget >= ROOMY:
         for i in range(index + 1, len(found)):
+            if len(chosen) >= room:
+                break
             if i in chosen:
                 continue
             extra = length(found[i]) + 1
