@@ -9,8 +9,10 @@ cue-phrase rules it replaced, and by taking the first sentence; and the abstract
 same number of characters as the model's choice. Each is scored with ROUGE-1/2/L F1
 (``rouge-score``, stemmed) against every human TLDR of the paper, keeping the best, and the
 mean is printed. Then: how often the reply on a 500- and a 5,000-character server adds a
-sentence after the key one, five replies that do, and the median time to summarise one
-abstract and to compose one post. Figures, not a test.
+sentence after the key one (and, at 5,000, with and without ``BOT_SUMMARY_MAX_CHARACTERS``),
+five replies that do, the whole summary within ``--budget`` with and without the preference
+for a whole finding over a cut key sentence (ROUGE and the share of cut summaries), and the
+median time to summarise one abstract and to compose one post. Figures, not a test.
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ from rouge_score import rouge_scorer
 from bot.models import Paper, PaperRef, ServerLimits
 from bot.text.compose import compose_paper_post
 from bot.text.sentence_model import shipped_model
-from bot.text.summary import key_within, sentences, standalone, summarise, truncate
+from bot.text.summary import (
+    SUMMARY_MAX,
+    key_within,
+    sentences,
+    standalone,
+    summarise,
+    truncate,
+)
 
 METRICS = ("rouge1", "rouge2", "rougeL")
 AUTHORS = ("A. Author", "B. Author", "C. Author", "D. Author")
@@ -75,25 +84,49 @@ def main() -> None:
         means = [100 * statistics.mean(s[m] for s in scores) for m in METRICS]
         print(f"{name:<30} " + " ".join(f"{v:8.1f}" for v in means))
 
+    print(
+        f"\nthe whole summary within {args.budget} characters (the rules differ where the key is cut):"
+    )
+    print(f"{'rule':<42} {'ROUGE-1':>8} {'ROUGE-2':>8} {'ROUGE-L':>8} {'cut':>6}")
+    for prefer in (False, True):
+        scored, cut = [], 0
+        for row in rows:
+            abstract = " ".join(row["source"])
+            summary = summarise(
+                abstract, args.budget, title=row["title"], prefer_whole_finding=prefer
+            )
+            cut += summary.endswith("…")
+            scored.append(best(summary, row["target"]))
+        means = [100 * statistics.mean(s[m] for s in scored) for m in METRICS]
+        name = "a whole finding before a cut aim" if prefer else "the key sentence, cut (shipped)"
+        print(
+            f"{name:<42} "
+            + " ".join(f"{v:8.1f}" for v in means)
+            + f" {100 * cut / len(rows):5.1f}%"
+        )
+
     when = datetime(2020, 1, 1, tzinfo=UTC)
     papers = [
         Paper(f"2001.{i + 1:05d}", 1, row["title"], AUTHORS, " ".join(row["source"]), "cs.LG", when, when)
         for i, row in enumerate(rows)
     ]  # fmt: skip
     examples: list[tuple[str, str]] = []
-    for limit in (500, 5000):
+    for limit, cap in ((500, SUMMARY_MAX), (5000, SUMMARY_MAX), (5000, 0)):
         shapes: Counter[str] = Counter()
+        lengths = []
         for paper in papers:
             summary = compose_paper_post(
-                paper, PaperRef(paper.arxiv_id), ServerLimits(limit)
+                paper, PaperRef(paper.arxiv_id), ServerLimits(limit), summary_max=cap
             ).summary
+            lengths.append(len(summary))
             shape = reply_shape(summary, paper.abstract)
             shapes[shape] += 1
             if limit == 500 and shape == "key + one more" and len(examples) < 5:
                 examples.append((paper.title, summary))
         print(
-            f"{limit}-character server: "
+            f"{limit}-character server, BOT_SUMMARY_MAX_CHARACTERS={cap}: "
             + ", ".join(f"{k} {100 * v / len(papers):.1f} %" for k, v in sorted(shapes.items()))
+            + f"; median {statistics.median(lengths):.0f} characters"
         )
     print("\nfive replies on a 500-character server that add a second sentence:")
     for title, summary in examples:

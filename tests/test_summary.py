@@ -228,11 +228,12 @@ MIDDLE = "We then run a series of experiments with several commercial and open m
 FINDING_WHOLE = "We conclude that they should not replace clinicians."
 
 
-def test_a_whole_finding_beats_a_cut_aim_where_only_one_sentence_fits() -> None:
+def test_where_only_one_sentence_fits_the_aim_is_cut_unless_a_whole_finding_is_asked_for() -> None:
+    # The whole finding was measured and lowers ROUGE-1 on SciTLDR-A dev: it is not the default.
     abstract = f"{LONG_AIM} {MIDDLE} {FINDING_WHOLE}"
     budget = len(FINDING_WHOLE) + 20  # the finding fits whole; the aim would be cut
-    assert summarise(abstract, budget, model=FIRST) == FINDING_WHOLE
-    cut = summarise(abstract, budget, model=FIRST, prefer_whole_finding=False)
+    assert summarise(abstract, budget, model=FIRST, prefer_whole_finding=True) == FINDING_WHOLE
+    cut = summarise(abstract, budget, model=FIRST)
     assert cut.endswith("…")
     assert cut.startswith("We study whether")
 
@@ -240,7 +241,7 @@ def test_a_whole_finding_beats_a_cut_aim_where_only_one_sentence_fits() -> None:
 def test_the_aim_is_cut_when_no_finding_fits_whole() -> None:
     abstract = f"{LONG_AIM} {MIDDLE} {FINDING_WHOLE}"
     budget = len(FINDING_WHOLE) - 5
-    summary = summarise(abstract, budget, model=FIRST)
+    summary = summarise(abstract, budget, model=FIRST, prefer_whole_finding=True)
     assert summary.startswith("We study whether")
     assert summary.endswith("…")
     assert len(summary) <= budget
