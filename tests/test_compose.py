@@ -331,3 +331,23 @@ def test_the_bot_never_counts_less_than_mastodon(text: str, url_length: int) -> 
 )
 def test_the_fake_counts_as_mastodons_source_says(text: str, mastodon: int) -> None:
     assert mastodon_count(text) == mastodon
+
+
+def test_markdown_in_a_title_and_an_abstract_shows_as_words_and_a_link_stays_inert() -> None:
+    when = datetime(2025, 1, 1, tzinfo=UTC)
+    paper = Paper(
+        "2501.00001",
+        1,
+        "When *not* to use $A^*$: a **study**",
+        ("A. Author",),
+        "We show that `a_star` **fails** on _sparse_ graphs. Code: [repo](https://example.org/r).",
+        "cs.AI",
+        when,
+        when,
+    )
+    post = compose_paper_post(paper, PaperRef("2501.00001"), ServerLimits(1000, 23))
+    first_line = post.text.splitlines()[0]
+    assert first_line == "📄 When not to use A*: a study"
+    assert post.summary == (
+        "We show that a_star fails on sparse graphs. Code: repo (http\u200bs://example.org/r)."
+    )
