@@ -333,6 +333,16 @@ def test_the_fake_counts_as_mastodons_source_says(text: str, mastodon: int) -> N
     assert mastodon_count(text) == mastodon
 
 
+def test_a_url_after_a_no_break_space_inside_an_earlier_query_is_counted_in_full() -> None:
+    # Found by the property above: twitter-text's query characters take in U+00A0, so the
+    # protocol-less "x.org/y?…" runs on over the arXiv URL, which is then not extracted.
+    text = "xhttps://x.org/y?\u00a0https://arxiv.org/abs/2504.18412v2"
+    assert mastodon_count(text, 0) == len(text)
+    assert mastodon_length(text, ServerLimits(500, 0)) >= len(text)
+    spaced = "xhttps://x.org/y? https://arxiv.org/abs/2504.18412v2"
+    assert mastodon_length(spaced, ServerLimits(500, 0)) == mastodon_count(spaced, 0) == 18
+
+
 def test_markdown_in_a_title_and_an_abstract_shows_as_words_and_a_link_stays_inert() -> None:
     when = datetime(2025, 1, 1, tzinfo=UTC)
     paper = Paper(

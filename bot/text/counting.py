@@ -25,13 +25,14 @@ _TLDS = (
     "academy institute university eu uk de fr nl ch at be se no dk fi is ie es pt it "
     "pl cz sk hu ro bg gr tr ua ru jp kr cn tw hk sg in au nz ca us br mx ar cl co za me tv cc"
 )
-# Surely a URL to twitter-text: after a space or at the start (anything else may be taken
-# into what it reads before: a mention, or a link without a protocol), on a common IANA
+# Surely a URL to twitter-text: after an ASCII space or at the start (anything else may be
+# taken into what it reads before: a mention, or a link without a protocol, whose query runs
+# on over a no-break space and other non-ASCII spaces), on a common IANA
 # top-level domain (another one gets no discount), over these characters (ASCII only here:
 # a URL with others gets no discount past them), ending on a letter, digit or one of _#/+-
 # (Mastodon's ``valid_url_path_ending_chars``).
 _URL = re.compile(
-    r"(?:(?<=\s)|^)https?://"
+    r"(?:(?<=[ \t\n\r\f\v])|^)https?://"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
     rf"(?:{'|'.join(_TLDS.split())})(?![\w@-])(?::\d{{1,5}})?"
     r"(?:/(?:[A-Za-z0-9!*';:=+,.$/%#\[\]_~&|@-]*[A-Za-z0-9_#/+-])?)?",
