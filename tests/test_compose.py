@@ -20,7 +20,7 @@ from bot.text.compose import (
     format_authors,
 )
 from bot.text.counting import grapheme_length, mastodon_length
-from bot.text.latex import latex_to_text
+from bot.text.markup import readable
 from bot.text.summary import sentences
 from tests.fakes.arxiv import FakeArxiv
 from tests.fakes.mastodon import mastodon_count
@@ -273,7 +273,7 @@ def test_no_post_exceeds_the_limit_the_link_is_intact_no_text_is_lost(
     assert posts[0].text.startswith(acct + " ")
     if mode == "abstract":
         numbered = [p.text.split(" ", 1)[1] for p in posts[1:]]
-        expected = " ".join(defuse(latex_to_text(abstract)).split())
+        expected = " ".join(defuse(readable(abstract)).split())
         assert " ".join(numbered) == expected
         assert all(len(t.split()) > 1 or len(numbered) == 1 for t in numbered[-1:]), (
             "no one-word tail"
