@@ -51,6 +51,8 @@ def manners(s: Settings) -> Manners:
         s.bot_reply_visibility,
         s.bot_reply_mode,
         s.bot_summary_max_characters,
+        s.bot_summarizer,
+        s.llm_model,
         s.bot_max_replies_per_thread,
         s.bot_rate_per_account,
         s.bot_posts_per_3h,

@@ -369,6 +369,8 @@ def test_sigterm_ends_a_long_cycle_at_the_next_step_and_nothing_is_lost(
     assert process.returncode == 0, stderr
     [stopped] = [json.loads(x) for x in stderr.splitlines() if '"stopped"' in x]
     assert stopped["step_finished"] is True
+    stopping = [x for x in stderr.splitlines() if '"event": "stopping"' in x]
+    assert len(stopping) == 1, "one SIGTERM, one line"
     posted = len(mastodon.posted())
     assert 0 < posted < 20, "it stopped in the middle"
     mastodon.faults.clear()

@@ -228,7 +228,7 @@ def test_a_post_whose_answer_was_lost_is_not_duplicated(
     assert keys[0] == keys[1]
 
 
-def test_replies_fit_a_small_server_and_copy_the_content_warning(
+def test_replies_fit_a_small_server_copy_the_content_warning_and_are_tagged_english(
     make_settings: SettingsFactory, arxiv_server: FakeArxiv
 ) -> None:
     small = FakeMastodon(max_characters=300)
@@ -242,7 +242,7 @@ def test_replies_fit_a_small_server_and_copy_the_content_warning(
         [reply] = small.posted()
         assert mastodon_count(reply.text, spoiler_text=reply.spoiler_text) <= 300
         assert reply.spoiler_text == "long paper"
-        assert reply.language == "de"
+        assert reply.language == "en", "an English abstract, whatever the asker's language"
         assert "Author Number1, Author Number2, Author Number3 et al." in reply.text
     finally:
         small.close()

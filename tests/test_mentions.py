@@ -94,8 +94,26 @@ def test_a_mention_without_a_paper_gets_help_once_a_day(mastodon: FakeMastodon, 
     bot.cycle()
     [help_reply] = replies(mastodon, first)
     assert help_reply.text.startswith("@erin I summarise arXiv papers")
+    assert "(the abstract's own sentences, picked by a small statistical model)" in help_reply.text
     assert replies(mastodon, second) == []
     assert len(help_reply.text) <= 300
+
+
+def test_the_help_text_names_the_language_model_that_writes_the_summaries(
+    mastodon: FakeMastodon, make_settings: SettingsFactory
+) -> None:
+    llm = Bot(
+        make_settings,
+        BOT_SUMMARIZER="llm",
+        LLM_BASE_URL="http://127.0.0.1:9/v1",  # never asked: a help text needs no summary
+        LLM_MODEL="tiny-tldr-1b",
+    )
+    llm.cycle()
+    first = mastodon.add_mention(mastodon.add_account("erin"), "hello there")
+    llm.cycle()
+    [help_reply] = replies(mastodon, first)
+    assert "written by the language model tiny-tldr-1b and labelled" in help_reply.text
+    assert help_reply.language == "en"
 
 
 @pytest.mark.parametrize("word", ["help", "HELP", "Help!"])

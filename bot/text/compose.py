@@ -67,12 +67,20 @@ def meta_line(paper: Paper, ref: PaperRef) -> str:
     return " · ".join(p for p in parts if p)
 
 
+REPLY_LANGUAGE = "en"
+"""Every word a reply carries is English: arXiv's titles and abstracts as it serves them, and
+the bot's own messages. The asker's language is never copied onto them (clients would offer
+a wrong translation, and language filters would misfile the reply). No language detector
+is used: the tag is ``en``."""
+
+
 @dataclass(frozen=True, slots=True)
 class ComposedPost:
     text: str
     paper_id: str
     summary: str = ""
     machine_written: bool = False
+    language: str = REPLY_LANGUAGE
 
 
 def compose_paper_post(
@@ -253,13 +261,15 @@ def posts_for(
     mode: ReplyMode,
     per_hour: int,
     summary_max: int,
+    how_made: str,
     tldrs: Mapping[str, str] | None = None,
     already: Mapping[str, str] | None = None,
 ) -> list[ComposedPost]:
     """Every post that answers ``request``: the bot's own words for a message request, else
-    the papers' thread (``abstract`` mode when the request or ``mode`` asks for it)."""
+    the papers' thread (``abstract`` mode when the request or ``mode`` asks for it).
+    ``how_made`` is the help text's disclosure of what writes the summaries."""
     if request.kind in MESSAGE_KINDS:
-        return [ComposedPost(message_for(request, per_hour), "")]
+        return [ComposedPost(message_for(request, per_hour, how_made), "")]
     return compose_thread(
         papers,
         limits,

@@ -16,10 +16,22 @@ def mention_for(status: Status) -> str:
     return f"@{status.account.acct}"
 
 
-def help_text(mention: str) -> str:
+def how_summaries_are_made(summarizer: str = "extractive", model: str | None = None) -> str:
+    """The disclosure people who reply to bots ask for: what writes the summaries."""
+    if summarizer == "llm" and model:
+        return (
+            f"written by the language model {model} and labelled, else the abstract's own sentences"
+        )
+    return "the abstract's own sentences, picked by a small statistical model"
+
+
+EXTRACTIVE = how_summaries_are_made()
+
+
+def help_text(mention: str, how_made: str = EXTRACTIVE) -> str:
     return (
-        f"{mention} I summarise arXiv papers: mention me in a post that links one, or under "
-        "such a post. After my name: help; abstract (the whole abstract); stop (I never answer "
+        f"{mention} I summarise arXiv papers ({how_made}): mention me in a post that links "
+        "one, or under it. After my name: help; abstract (all of it); stop (I never answer "
         "you again); start (undo); delete (in reply to my answer)."
     )
 
@@ -42,13 +54,13 @@ def rate_notice(mention: str, per_hour: int) -> str:
     )
 
 
-def message_for(request: Request, per_hour: int) -> str:
+def message_for(request: Request, per_hour: int, how_made: str = EXTRACTIVE) -> str:
     """The text a message request is answered with."""
     if request.message is not None:
         return request.message
     mention = mention_for(request.status)
     if request.kind == "help":
-        return help_text(mention)
+        return help_text(mention, how_made)
     if request.kind == "notice":
         return rate_notice(mention, per_hour)
     if request.kind == "confirm":
