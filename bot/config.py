@@ -25,6 +25,30 @@ class SettingsError(Exception):
     """A bad or missing setting; the message names the variable."""
 
 
+def secret_from_file(data: Any, field: str) -> Any:
+    """Where ``NAME_FILE`` names a file, the secret ``NAME`` is read from it (Docker and
+    Kubernetes secrets): one trailing newline stripped; both set, or a file that cannot be
+    read or is empty, is a bad setting naming the variable and the path, never the content."""
+    if not isinstance(data, dict):
+        return data
+    path = data.get(f"{field}_file")
+    if path is None or (isinstance(path, str) and not path.strip()):
+        return data
+    name = field.upper()
+    given = data.get(field)
+    if given is not None and str(given).strip():
+        raise ValueError(f"{name} and {name}_FILE: set one of them, not both")
+    try:
+        text = Path(str(path).strip()).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise ValueError(f"{name}_FILE: cannot read {str(path).strip()!r}: {reason}") from None
+    secret = text.removesuffix("\n").removesuffix("\r")
+    if not secret.strip():
+        raise ValueError(f"{name}_FILE: {str(path).strip()!r} is empty")
+    return {**data, field: secret}
+
+
 def _http_url(value: str, name: str) -> str:
     value = value.strip()
     parts = urlsplit(value)
@@ -50,6 +74,7 @@ class ReplySettings(BaseSettings):
     bot_summarizer: Literal["extractive", "llm"] = "extractive"
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
+    llm_api_key_file: Path | None = None
     llm_model: str | None = None
     llm_timeout: float = Field(default=20.0, gt=0, le=600)
     log_format: Literal["json", "console"] | None = None
@@ -76,6 +101,16 @@ class ReplySettings(BaseSettings):
     @classmethod
     def _lower_choice(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _llm_key_from_file(cls, data: Any) -> Any:
+        return secret_from_file(data, "llm_api_key")
+
+    @field_validator("llm_api_key_file", mode="before")
+    @classmethod
+    def _blank_path(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("llm_api_key", "llm_model", mode="before")
     @classmethod
@@ -112,6 +147,7 @@ class Settings(ReplySettings):
 
     mastodon_base_url: str
     mastodon_access_token: SecretStr | None = None
+    mastodon_access_token_file: Path | None = None
     mastodon_timeout: float = Field(default=15.0, gt=0, le=600)
     bot_hashtags: Annotated[tuple[str, ...], NoDecode] = ()
     bot_poll_interval: float = Field(default=60.0, gt=0, le=86400)
@@ -169,7 +205,12 @@ class Settings(ReplySettings):
     def _blank_port(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("mastodon_access_token", mode="before")
+    @model_validator(mode="before")
+    @classmethod
+    def _token_from_file(cls, data: Any) -> Any:
+        return secret_from_file(data, "mastodon_access_token")
+
+    @field_validator("mastodon_access_token", "mastodon_access_token_file", mode="before")
     @classmethod
     def _blank_token(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

@@ -155,3 +155,57 @@ def test_readme_and_example_env_document_the_same_settings_and_scopes() -> None:
     token_section = readme.split("## The bot account and its token", 1)[1].split("\n## ", 1)[0]
     assert set(SCOPES.findall(token_section)) == set(SCOPES.findall(example))
     assert "read:notifications" in SCOPES.findall(example)
+
+
+def test_the_token_and_the_llm_key_may_come_from_files(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    token, key = tmp_path / "token", tmp_path / "key"
+    token.write_text("t0ken-from-a-secret\n")
+    key.write_text("k3y\r\n")
+    settings = make_settings(
+        MASTODON_ACCESS_TOKEN="",
+        MASTODON_ACCESS_TOKEN_FILE=str(token),
+        BOT_SUMMARIZER="llm",
+        LLM_BASE_URL="http://127.0.0.1:9/v1",
+        LLM_MODEL="m",
+        LLM_API_KEY_FILE=str(key),
+    )
+    assert settings.mastodon_access_token is not None
+    assert settings.mastodon_access_token.get_secret_value() == "t0ken-from-a-secret"
+    assert settings.llm_api_key is not None
+    assert settings.llm_api_key.get_secret_value() == "k3y"
+    assert {"t0ken-from-a-secret", "k3y"} <= set(settings.secrets), "both kept out of the logs"
+    token.write_text("two-lines\n\n")
+    kept = make_settings(MASTODON_ACCESS_TOKEN="", MASTODON_ACCESS_TOKEN_FILE=str(token))
+    assert kept.mastodon_access_token is not None
+    assert kept.mastodon_access_token.get_secret_value() == "two-lines\n", "one newline only"
+
+
+@pytest.mark.parametrize(
+    ("content", "both", "message"),
+    [
+        ("s3cret", True, "MASTODON_ACCESS_TOKEN and MASTODON_ACCESS_TOKEN_FILE: set one"),
+        (None, False, "MASTODON_ACCESS_TOKEN_FILE: cannot read '{path}': No such file"),
+        ("\n", False, "MASTODON_ACCESS_TOKEN_FILE: '{path}' is empty"),
+    ],
+)
+def test_a_bad_secret_file_names_the_variable_and_the_path_never_the_content(
+    make_settings: Callable[..., Settings],
+    tmp_path: Path,
+    content: str | None,
+    both: bool,
+    message: str,
+) -> None:
+    path = tmp_path / "token"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(SettingsError) as caught:
+        make_settings(
+            MASTODON_ACCESS_TOKEN="from-env" if both else "",
+            MASTODON_ACCESS_TOKEN_FILE=str(path),
+        )
+    [line] = str(caught.value).splitlines()
+    assert line.startswith(message.format(path=path))
+    assert "s3cret" not in line
+    assert "from-env" not in line
