@@ -19,6 +19,7 @@ import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot import __version__
 from bot.app import built
 from bot.config import Settings
 from bot.doorbell import Doorbell
@@ -132,6 +133,7 @@ def run(settings: Settings, *, once: bool = False) -> int:
     with built(settings, stop, sweep_on_start=not once, metrics=metrics, streaming=not once) as bot:
         log.info(
             "starting",
+            version=__version__,
             base_url=settings.mastodon_base_url,
             hashtags=list(settings.bot_hashtags),
             poll_interval=settings.bot_poll_interval,

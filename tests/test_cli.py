@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -351,6 +352,20 @@ def test_the_console_script_and_the_module_run_the_same_cli(
     assert result.stdout.startswith("usage: arxiv-bot ")
     for command in ("run", "preview", "check", "healthcheck"):
         assert re.search(rf"^ +{command}\b", result.stdout, re.MULTILINE), command
+    shown = subprocess.run(
+        [*entry, "--version"], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    assert shown.stdout.strip() == f"arxiv-bot {project['project']['version']}", "one version"
+
+
+def test_the_starting_line_names_the_version(
+    mastodon: FakeMastodon, bot_env: dict[str, str], cli: Cli
+) -> None:
+    result = cli("run", "--once", env=bot_env)
+    [starting] = [json.loads(x) for x in result.stderr.splitlines() if '"starting"' in x]
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    assert starting["version"] == project["project"]["version"]
 
 
 def test_sigterm_ends_a_long_cycle_at_the_next_step_and_nothing_is_lost(
