@@ -31,21 +31,20 @@ def secret_from_file(data: Any, field: str) -> Any:
     read or is empty, is a bad setting naming the variable and the path, never the content."""
     if not isinstance(data, dict):
         return data
-    path = data.get(f"{field}_file")
-    if path is None or (isinstance(path, str) and not path.strip()):
+    path = str(data.get(f"{field}_file") or "").strip()
+    if not path:
         return data
     name = field.upper()
-    given = data.get(field)
-    if given is not None and str(given).strip():
+    if str(data.get(field) or "").strip():
         raise ValueError(f"{name} and {name}_FILE: set one of them, not both")
     try:
-        text = Path(str(path).strip()).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
-        raise ValueError(f"{name}_FILE: cannot read {str(path).strip()!r}: {reason}") from None
+        raise ValueError(f"{name}_FILE: cannot read {path!r}: {reason}") from None
     secret = text.removesuffix("\n").removesuffix("\r")
     if not secret.strip():
-        raise ValueError(f"{name}_FILE: {str(path).strip()!r} is empty")
+        raise ValueError(f"{name}_FILE: {path!r} is empty")
     return {**data, field: secret}
 
 
@@ -107,12 +106,7 @@ class ReplySettings(BaseSettings):
     def _llm_key_from_file(cls, data: Any) -> Any:
         return secret_from_file(data, "llm_api_key")
 
-    @field_validator("llm_api_key_file", mode="before")
-    @classmethod
-    def _blank_path(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("llm_api_key", "llm_model", mode="before")
+    @field_validator("llm_api_key", "llm_api_key_file", "llm_model", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

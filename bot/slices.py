@@ -15,6 +15,7 @@ from bot.reading.streams import StreamTimes
 from bot.reading.sweeps import Lookback
 from bot.replying.posting import Manners
 from bot.replying.queue import Patience
+from bot.text.messages import how_summaries_are_made
 
 
 def retry(s: Settings) -> Retry:
@@ -51,8 +52,7 @@ def manners(s: Settings) -> Manners:
         s.bot_reply_visibility,
         s.bot_reply_mode,
         s.bot_summary_max_characters,
-        s.bot_summarizer,
-        s.llm_model,
+        how_summaries_are_made(s.bot_summarizer, s.llm_model),
         s.bot_max_replies_per_thread,
         s.bot_rate_per_account,
         s.bot_posts_per_3h,

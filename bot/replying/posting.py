@@ -27,8 +27,8 @@ from bot.limits.server_info import ServerInfo
 from bot.models import Identity, Paper, PaperRef, Post, ReplyMode, Request, Visibility
 from bot.state.ledger import Ledger
 from bot.state.meta import POSTS_SHORT, Meta
-from bot.text.compose import ComposedPost, posts_for
-from bot.text.messages import how_summaries_are_made
+from bot.text.compose import REPLY_LANGUAGE, ComposedPost, posts_for
+from bot.text.messages import EXTRACTIVE
 from bot.text.summary import SUMMARY_MAX
 
 log = structlog.get_logger()
@@ -55,9 +55,8 @@ class Manners:
     reply_mode: ReplyMode = "summary"
     summary_max_characters: int = SUMMARY_MAX
     """At most this many characters (and three sentences) of summary; 0: as much as fits."""
-    summarizer: str = "extractive"
-    llm_model: str | None = None
-    """What writes the summaries, for the help text's disclosure."""
+    how_made: str = EXTRACTIVE
+    """What writes the summaries, in the help text's words."""
     max_replies_per_thread: int = 6
     rate_per_account: int = 10
     """For the hourly notice's words."""
@@ -176,7 +175,7 @@ class Poster:
             mode=manners.reply_mode,
             per_hour=manners.rate_per_account,
             summary_max=manners.summary_max_characters,
-            how_made=how_summaries_are_made(manners.summarizer, manners.llm_model),
+            how_made=manners.how_made,
             tldrs=tldrs([paper for _, paper in present]) if papers_asked else None,
             already=already,
         )
@@ -200,7 +199,7 @@ class Poster:
                 in_reply_to_id=parent,
                 idempotency_key=idempotency_key(item.key, position, [ref] if ref else []),
                 spoiler_text=status.spoiler_text,
-                language=composed.language,  # the reply's text's, never the asker's
+                language=REPLY_LANGUAGE,  # the reply's text's, never the asker's
             )
             reply_ids.append(self._post_once(item.key, position, post, composed, ref))
             self._ledger.record_reply(item.key, position, composed.paper_id, reply_ids[-1])

@@ -80,7 +80,6 @@ class ComposedPost:
     paper_id: str
     summary: str = ""
     machine_written: bool = False
-    language: str = REPLY_LANGUAGE
 
 
 def compose_paper_post(

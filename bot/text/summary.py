@@ -124,26 +124,15 @@ def _key_within(
     return -1, truncate(standalone(ranked[0].text), budget, length)
 
 
-def _states_a_finding(sentence: str) -> bool:
-    states = FINDING.search(sentence) or RESULT_NUMBER.search(sentence)
-    return bool(states) and not DANGLING.match(standalone(sentence))
-
-
-def finding_sentence(found: list[str], key_index: int) -> int | None:
-    """The index of the sentence after the key one that states a result or conclusion."""
-    for i in range(len(found) - 1, key_index, -1):  # the conclusion is usually the last word
-        if _states_a_finding(found[i]):
-            return i
-    return None
-
-
-def whole_finding(
-    found: list[str], key_index: int, budget: int, length: Callable[[str], int]
+def finding_sentence(
+    found: list[str], key_index: int, budget: int | None = None, length: Callable[[str], int] = len
 ) -> int | None:
-    """When the key sentence would be cut: the last sentence after it that states a finding
-    and fits whole, so that a reply does not end on a cut aim when its conclusion fits."""
-    for i in range(len(found) - 1, key_index, -1):
-        if _states_a_finding(found[i]) and length(standalone(found[i])) <= budget:
+    """The index of the sentence after the key one that states a result or conclusion (and,
+    given a ``budget``, fits it whole)."""
+    for i in range(len(found) - 1, key_index, -1):  # the conclusion is usually the last word
+        states = FINDING.search(found[i]) or RESULT_NUMBER.search(found[i])
+        alone = standalone(found[i])
+        if states and not DANGLING.match(alone) and (budget is None or length(alone) <= budget):
             return i
     return None
 
@@ -176,9 +165,10 @@ def summarise(
     ranked = _ranked(found, title, model)
     index, key = _key_within(ranked, budget, length, model)
     if index < 0:
-        finding = whole_finding(found, ranked[0].index, budget, length)
-        if prefer_whole_finding and finding is not None:
-            return standalone(found[finding])
+        if prefer_whole_finding:
+            fits = finding_sentence(found, ranked[0].index, budget, length)
+            if fits is not None:
+                return standalone(found[fits])
         return key
     room = max_sentences if max_sentences is not None else len(found)
     chosen = {index: key}
