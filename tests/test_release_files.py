@@ -4,12 +4,17 @@ uses. (GitHub runs these files; here they are read as data.)"""
 
 from __future__ import annotations
 
+import os
+import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).parent.parent
+VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 
 
 def load(path: str) -> Any:
@@ -43,3 +48,45 @@ def test_updates_are_proposed_for_every_ecosystem_the_project_uses() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     bases = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("FROM ")]
     assert all(":" in base for base in bases), "tagged bases, so updates have a version to bump"
+
+
+def test_contributors_ci_runs_the_same_script_with_a_pinned_real_server() -> None:
+    workflow = load(".github/workflows/ci.yml")
+    assert set(workflow[True]) == {"push", "pull_request"}
+    steps = workflow["jobs"]["test"]["steps"]
+    runs = [step["run"] for step in steps if "run" in step]
+    assert runs[-1].strip() == 'GOTOSOCIAL_BIN="$GOTOSOCIAL_DIR/gotosocial" bash .ci/run'
+    assert not any(".ci/run" in run for run in runs[:-1]), ".ci/run and nothing else tests"
+    uv = next(step for step in steps if step.get("uses", "").startswith("astral-sh/setup-uv"))
+    assert uv["with"]["enable-cache"] is True
+    commit = workflow["env"]["GOTOSOCIAL_COMMIT"]
+    assert re.fullmatch(r"[0-9a-f]{40}", commit), "pinned by a full commit id"
+    build = next(run for run in runs if "go build" in run)
+    assert 'test "$(git -C "$src" rev-parse HEAD)" = "$GOTOSOCIAL_COMMIT"' in build
+    cache = next(step for step in steps if step.get("uses", "").startswith("actions/cache"))
+    assert cache["with"]["key"] == "gotosocial-${{ env.GOTOSOCIAL_COMMIT }}"
+
+
+def test_the_pinned_server_is_the_one_the_suite_was_verified_against() -> None:
+    named = os.environ.get("GOTOSOCIAL_BIN")
+    if not named or not Path(named).is_file():
+        pytest.skip("GOTOSOCIAL_BIN names no GoToSocial here (.ci/run sets it where there is one)")
+    built = re.search(rb"vcs\.revision=([0-9a-f]{40})", Path(named).read_bytes())
+    assert built is not None, "a Go binary records the commit it was built from"
+    pinned = load(".github/workflows/ci.yml")["env"]["GOTOSOCIAL_COMMIT"]
+    assert built.group(1).decode() == pinned
+
+
+def test_compose_runs_the_released_image_and_builds_only_when_asked() -> None:
+    compose = load("config/compose.yaml")["services"]["arxiv-bot"]
+    assert "build" not in compose, "the default pulls the released image"
+    image = compose["image"]
+    name, version = image.rsplit(":", 1)
+    assert name.startswith("ghcr.io/")
+    assert version == ".".join(VERSION.split(".")[:2]), "the release's major.minor tag"
+    readme = (ROOT / "README.md").read_text()
+    assert f"--restart unless-stopped {image}" in readme, "the README runs the same image"
+    build = load("config/compose.build.yaml")["services"]["arxiv-bot"]
+    assert build["build"]["context"] == ".."
+    assert (ROOT / "config" / build["build"]["context"] / "Dockerfile").is_file()
+    assert "](../../actions/workflows/ci.yml)" in readme.split("\n## ")[0], "the CI badge on top"
