@@ -13,6 +13,18 @@ sentence after the key one (and, at 5,000, with and without ``BOT_SUMMARY_MAX_CH
 five replies that do, the whole summary within ``--budget`` with and without the preference
 for a whole finding over a cut key sentence (ROUGE and the share of cut summaries), and the
 median time to summarise one abstract and to compose one post. Figures, not a test.
+
+The whole summary as posted on a 500-character server (``compose_paper_post``, a reply with a
+mention) is scored for ROUGE F1 **and recall**, beside the key sentence alone, "lead-2" (the
+abstract's first two sentences) and the abstract cut to the same length, and on the replies
+that carry a finding, with and without it: what the longer summary costs and what the
+finding adds.
+
+With ``--llm`` the same is done for ``BOT_SUMMARIZER=llm``: the endpoint and model come from
+the bot's own settings (``LLM_BASE_URL``, ``LLM_MODEL``, ``LLM_API_KEY`` or
+``LLM_API_KEY_FILE``, ``LLM_TIMEOUT``, from the environment or ``.env``), each TL;DR is checked
+as the bot checks it, and a refused or failed one falls back to the extractive summary, as in
+the bot. ``--limit N`` scores the first N abstracts only (a local model is slow).
 """
 
 from __future__ import annotations
@@ -26,10 +38,14 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pydantic import ValidationError
 from rouge_score import rouge_scorer
 
+from bot.clients.llm_api import LlmGateway
+from bot.config import ReplySettings
+from bot.errors import BotError
 from bot.models import Paper, PaperRef, ServerLimits
-from bot.text.compose import compose_paper_post
+from bot.text.compose import MACHINE_LABEL, compose_paper_post
 from bot.text.sentence_model import shipped_model
 from bot.text.summary import (
     SUMMARY_MAX,
@@ -39,9 +55,13 @@ from bot.text.summary import (
     summarise,
     truncate,
 )
+from bot.text.tldr import TLDR_MAX_CHARACTERS, acceptable_tldr
 
 METRICS = ("rouge1", "rouge2", "rougeL")
 AUTHORS = ("A. Author", "B. Author", "C. Author", "D. Author")
+MENTION = "@someone@example.org"
+Scores = dict[str, tuple[float, float]]
+"""Per metric: F1 and recall, each the best over the paper's TLDRs."""
 
 
 def main() -> None:
@@ -49,8 +69,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/scitldr/dev.jsonl"))
     parser.add_argument("--budget", type=int, default=300)
     parser.add_argument("--runs", type=int, default=5, help="timing runs over the whole split")
+    parser.add_argument("--llm", action="store_true", help="also score BOT_SUMMARIZER=llm")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N abstracts")
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
+    if args.limit > 0:
+        rows = rows[: args.limit]
     scorer = rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)
     model = shipped_model()
 
@@ -132,6 +156,10 @@ def main() -> None:
     for title, summary in examples:
         print(f"- {title}\n  {summary}")
 
+    posted(rows, papers, scorer)
+    if args.llm:
+        llm(rows, papers, scorer)
+
     per_abstract, per_post = [], []
     for _ in range(args.runs):
         started = time.perf_counter()
@@ -146,6 +174,132 @@ def main() -> None:
         f"\nsummarise one abstract: median {statistics.median(per_abstract):.2f} ms ({_runs(per_abstract)})"
     )
     print(f"summarise + compose one post (500 characters): median {statistics.median(per_post):.2f} ms ({_runs(per_post)})")  # fmt: skip
+
+
+def f1_and_recall(scorer: rouge_scorer.RougeScorer, prediction: str, targets: list[str]) -> Scores:
+    scores = [scorer.score(t, prediction) for t in targets]
+    return {
+        m: (max(s[m].fmeasure for s in scores), max(s[m].recall for s in scores)) for m in METRICS
+    }
+
+
+def print_table(
+    title: str, systems: dict[str, list[Scores]], lengths: dict[str, list[int]]
+) -> None:
+    print(f"\n{title}")
+    print(
+        f"{'system':<36} {'F1 R-1 / R-2 / R-L':>20}   {'recall R-1 / R-2 / R-L':>22} {'median':>7}"
+    )
+    for name, scored in systems.items():
+        f1 = " / ".join(f"{100 * statistics.mean(s[m][0] for s in scored):4.1f}" for m in METRICS)
+        recall = " / ".join(
+            f"{100 * statistics.mean(s[m][1] for s in scored):4.1f}" for m in METRICS
+        )
+        median = statistics.median(lengths[name])
+        print(f"{name:<36} {f1:>20}   {recall:>22} {median:6.0f}c")
+
+
+def posted(
+    rows: list[dict[str, object]], papers: list[Paper], scorer: rouge_scorer.RougeScorer
+) -> None:
+    """The whole summary as a 500-character server posts it, against the baselines, and the
+    finding's share in it."""
+    limits = ServerLimits(500)
+    systems: dict[str, list[Scores]] = {
+        n: [] for n in ("summary as posted (the bot)", "key sentence alone", "lead-2", "abstract cut to same length")
+    }  # fmt: skip
+    lengths: dict[str, list[int]] = {n: [] for n in systems}
+    with_finding: dict[str, list[Scores]] = {
+        "key + finding (as posted)": [],
+        "key sentence alone": [],
+    }
+    finding_lengths: dict[str, list[int]] = {n: [] for n in with_finding}
+    for row, paper in zip(rows, papers, strict=True):
+        targets = list(row["target"])  # type: ignore[call-overload]
+        summary = compose_paper_post(paper, PaperRef(paper.arxiv_id), limits, MENTION).summary
+        found = sentences(paper.abstract)
+        key = key_within(found, paper.title, len(summary) or 1, len, shipped_model())[1]
+        chosen = {
+            "summary as posted (the bot)": summary,
+            "key sentence alone": key,
+            "lead-2": " ".join(found[:2]),
+            "abstract cut to same length": paper.abstract[: len(summary)],
+        }
+        for name, text in chosen.items():
+            systems[name].append(f1_and_recall(scorer, text, targets))
+            lengths[name].append(len(text))
+        if len(sentences(summary)) > 1 and not summary.endswith("…") and summary != " ".join(found):
+            for name, text in (("key + finding (as posted)", summary), ("key sentence alone", key)):
+                with_finding[name].append(f1_and_recall(scorer, text, targets))
+                finding_lengths[name].append(len(text))
+    print_table(
+        f"the whole summary on a 500-character server, in a reply ({len(rows)} abstracts):",
+        systems,
+        lengths,
+    )
+    count = len(with_finding["key sentence alone"])
+    print_table(
+        f"the {count} replies ({100 * count / len(rows):.1f} %) whose summary adds a sentence to the key one:",
+        with_finding,
+        finding_lengths,
+    )
+
+
+def llm(
+    rows: list[dict[str, object]], papers: list[Paper], scorer: rouge_scorer.RougeScorer
+) -> None:
+    """BOT_SUMMARIZER=llm on the operator's own endpoint, scored the same way."""
+    try:
+        settings = ReplySettings(bot_summarizer="llm")
+    except ValidationError as exc:
+        raise SystemExit(f"--llm: {exc.errors()[0]['msg']}") from None
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    gateway = LlmGateway(
+        str(settings.llm_base_url), str(settings.llm_model), key, settings.llm_timeout
+    )
+    limits = ServerLimits(500)
+    systems: dict[str, list[Scores]] = {
+        "TL;DR alone (accepted ones)": [],
+        "summary as posted (llm)": [],
+    }
+    lengths: dict[str, list[int]] = {n: [] for n in systems}
+    outcomes: Counter[str] = Counter()
+    seconds: list[float] = []
+    try:
+        for row, paper in zip(rows, papers, strict=True):
+            targets = list(row["target"])  # type: ignore[call-overload]
+            started = time.perf_counter()
+            try:
+                answer: str | None = gateway.tldr(paper)
+            except BotError as exc:
+                answer = None
+                outcomes[f"failed: {type(exc).__name__}"] += 1
+            seconds.append(time.perf_counter() - started)
+            tldr = None
+            if answer is not None:
+                tldr, reason = acceptable_tldr(answer, TLDR_MAX_CHARACTERS)
+                outcomes[reason if tldr is None else "accepted"] += 1
+            post = compose_paper_post(
+                paper, PaperRef(paper.arxiv_id), limits, MENTION, tldr
+            ).summary
+            if tldr is not None:
+                systems["TL;DR alone (accepted ones)"].append(f1_and_recall(scorer, tldr, targets))
+                lengths["TL;DR alone (accepted ones)"].append(len(tldr))
+            systems["summary as posted (llm)"].append(f1_and_recall(scorer, post, targets))
+            lengths["summary as posted (llm)"].append(len(post))
+    finally:
+        gateway.close()
+    print(
+        f"\nBOT_SUMMARIZER=llm, model {settings.llm_model!r}: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
+        + f"; median {statistics.median(seconds):.2f} s per TL;DR; a refused one falls back to the"
+        f" extractive summary, a used one is labelled {MACHINE_LABEL.strip()!r}"
+    )
+    print_table(
+        "the LLM's summaries, scored the same way:",
+        {k: v for k, v in systems.items() if v},
+        lengths,
+    )
 
 
 def reply_shape(summary: str, abstract: str) -> str:
