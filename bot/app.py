@@ -11,7 +11,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 import structlog
 
@@ -28,6 +29,7 @@ from bot.cycle import Cycle, Rooms
 from bot.deciding.asked import Parser
 from bot.deciding.facts import Facts
 from bot.deciding.intake import Intake
+from bot.deciding.remote import RemoteIntake
 from bot.doorbell import Doorbell
 from bot.limits.budget import budget_warning, tag_groups
 from bot.limits.pauses import Pause, Retry
@@ -39,6 +41,13 @@ from bot.models import Identity, Status
 from bot.ops.metrics import Metrics
 from bot.ops.reporting import CycleReporter
 from bot.reading.inbox import StreamedSource, StreamInbox
+from bot.reading.remote import (
+    REMOTE_MIN_INTERVAL_SECONDS,
+    Remote,
+    RemoteRead,
+    RemoteTagSource,
+    Resolver,
+)
 from bot.reading.sources import HashtagSource, MentionSource, Source
 from bot.reading.streams import Streams
 from bot.reading.sweeps import Sweeps
@@ -125,6 +134,7 @@ class Bot:
     doorbell: Doorbell
     streams: Streams | None = None
     inbox: StreamInbox | None = None
+    remote_servers: list[MastodonGateway] = field(default_factory=list)
 
     @property
     def store(self) -> Store:
@@ -134,6 +144,8 @@ class Bot:
         if self.streams is not None:
             self.streams.stop()
         self.mastodon.close()
+        for gateway in self.remote_servers:
+            gateway.close()
         self.librarian.close()
 
 
@@ -174,6 +186,8 @@ def built(
         )
     pause = Pause("mastodon", store.meta, retry, clock)
     posting = Pause("posting", store.meta, retry.for_posting(), clock)
+    remote_servers: dict[str, MastodonGateway] = {}
+    remote = _remote(settings, store, mastodon, remote_servers, retry, clock)
     server = ServerInfo(mastodon.server, store.meta, clock)
     reporter = CycleReporter(
         store.meta,
@@ -204,12 +218,50 @@ def built(
         waits_on=(posting, librarian.arxiv_pause),
         streams=streams,
         inbox=inbox,
+        remote=remote,
     )  # fmt: skip
-    bot = Bot(cycle, librarian, mastodon, doorbell, streams, inbox)
+    bot = Bot(cycle, librarian, mastodon, doorbell, streams, inbox, list(remote_servers.values()))
     try:
         yield bot
     finally:
         bot.close()
+
+
+def _remote(
+    settings: Settings,
+    store: Store,
+    mastodon: MastodonGateway,
+    gateways: dict[str, MastodonGateway],
+    retry: Retry,
+    clock: Clock,
+) -> Remote | None:
+    """The hashtags read from other servers (``tag@server``): one anonymous client and one
+    pause per server, the finding of posts, and their resolving on the bot's own server."""
+    tags = settings.remote_hashtags
+    if not tags:
+        return None
+    pauses: dict[str, Pause] = {}
+    reads = []
+    interval = max(settings.bot_poll_interval, REMOTE_MIN_INTERVAL_SECONDS)
+    for tag in tags:
+        if tag.base_url not in gateways:  # no token: the bot's never leaves its own server
+            gateways[tag.base_url] = MastodonGateway(
+                tag.base_url, None, timeout=settings.mastodon_timeout
+            )
+            pauses[tag.base_url] = Pause(f"remote {tag.server}", store.meta, retry, clock)
+        source = RemoteTagSource(gateways[tag.base_url], tag)
+        reads.append(RemoteRead(source, pauses[tag.base_url], interval))
+    watched = [*settings.home_hashtags, *(t.tag for t in tags)]
+    resolver = Resolver(
+        mastodon,
+        store.remote,
+        store.record_resolved,
+        watched,
+        clock,
+        give_up_after=timedelta(hours=settings.bot_pending_hours),
+    )
+    intake = RemoteIntake(Parser(clock, bare_ids=settings.bot_bare_ids), store.remote.known_among)
+    return Remote(reads, intake, resolver)
 
 
 def _begin(
@@ -233,7 +285,7 @@ def _begin(
     per_request = server.server.tags_per_request
     warning = budget_warning(
         settings.bot_poll_interval,
-        len(settings.bot_hashtags),
+        len(settings.home_hashtags),
         mentions=settings.has_token,
         sweep_seconds=settings.bot_sweep_seconds,
         per_request=per_request,
@@ -243,7 +295,7 @@ def _begin(
     if warning is not None:
         log.warning("request_budget", message=warning)
     polled: list[Source] = [
-        HashtagSource(mastodon, group) for group in tag_groups(settings.bot_hashtags, per_request)
+        HashtagSource(mastodon, group) for group in tag_groups(settings.home_hashtags, per_request)
     ]
     if settings.has_token:
         polled.append(MentionSource(mastodon, me.account_id))
@@ -267,10 +319,10 @@ def _begin(
     streamed: list[Source] = []
     if streams is not None and inbox is not None:
         plan = plan_streams(
-            server.server, settings.bot_hashtags, has_token=settings.has_token,
+            server.server, settings.home_hashtags, has_token=settings.has_token,
             mode=settings.bot_streaming, base_url=settings.mastodon_base_url,
         )  # fmt: skip
-        streams.start(plan, me, settings.bot_hashtags)
+        streams.start(plan, me, settings.home_hashtags)
         streamed = [StreamedSource(inbox, mentions=False), StreamedSource(inbox, mentions=True)]
     intake = Intake(facts, parse, slices.rules(settings), me, clock)
     return Rooms(intake.decide, queue, polled, streamed)

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.models import Visibility
+from bot.models import RemoteTag, Visibility
 from bot.state.paths import DEFAULT_DATA_DIR, state_file
 
 _HASHTAG = re.compile(r"[^\W]\w*", re.UNICODE)
@@ -54,6 +54,31 @@ def _http_url(value: str, name: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"must be an http(s) URL such as https://{name}, got {value!r}")
     return value.rstrip("/")
+
+
+_HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::\d{1,5})?")
+
+
+def _remote_server(server: str, entry: str) -> str:
+    """The server of ``tag@server``: a host name (``sigmoid.social``, read over https) or a
+    URL with nothing after the host (``http://127.0.0.1:8080``); lower-cased."""
+    server = server.strip().rstrip("/").lower()
+    parts = urlsplit(server if "://" in server else f"https://{server}")
+    if (
+        parts.scheme not in ("http", "https")
+        or _HOST.fullmatch(parts.netloc) is None
+        or parts.path
+        or parts.query
+    ):
+        raise ValueError(f"{entry!r}: after the @ comes a server, such as arxiv@sigmoid.social")
+    return server
+
+
+def remote_tag(name: str) -> RemoteTag:
+    """``arxiv@sigmoid.social`` as a :class:`RemoteTag` (the name already checked)."""
+    tag, _, server = name.partition("@")
+    url = server if server.startswith(("http://", "https://")) else f"https://{server}"
+    return RemoteTag(tag, server.split("://")[-1], url)
 
 
 class ReplySettings(BaseSettings):
@@ -180,13 +205,16 @@ class Settings(ReplySettings):
             return value
         tags: list[str] = []
         for raw in value.split(","):
-            tag = raw.strip().removeprefix("#").lower()
-            if not tag:
+            entry = raw.strip().removeprefix("#")
+            tag, at, server = entry.partition("@")
+            tag = tag.lower()
+            if not tag and not at:
                 continue
             if _HASHTAG.fullmatch(tag) is None:
                 raise ValueError(f"{raw.strip()!r} is not a hashtag (letters, digits and _ only)")
-            if tag not in tags:
-                tags.append(tag)
+            name = tag if not at else f"{tag}@{_remote_server(server, raw.strip())}"
+            if name not in tags:
+                tags.append(name)
         return tuple(tags)
 
     @field_validator("bot_reply_visibility", "bot_hashtag_policy", "bot_streaming", mode="before")
@@ -216,12 +244,28 @@ class Settings(ReplySettings):
                 "MASTODON_ACCESS_TOKEN: required unless BOT_DRY_RUN=true "
                 "(create one under Preferences > Development)"
             )
-        if self.mastodon_access_token is None and not self.bot_hashtags:
+        if self.mastodon_access_token is None and not self.home_hashtags:
             raise ValueError(
                 "BOT_HASHTAGS: a dry run without a token cannot read mentions, so it needs "
-                "at least one hashtag to watch"
+                "at least one hashtag on its own server to watch"
+            )
+        if self.mastodon_access_token is None and self.remote_hashtags:
+            raise ValueError(
+                f"BOT_HASHTAGS: {self.remote_hashtags[0].tag}@{self.remote_hashtags[0].server} "
+                "needs MASTODON_ACCESS_TOKEN: posts found on other servers are looked up on "
+                "your own to be answered there"
             )
         return self
+
+    @property
+    def home_hashtags(self) -> tuple[str, ...]:
+        """The hashtags read on the bot's own server."""
+        return tuple(t for t in self.bot_hashtags if "@" not in t)
+
+    @property
+    def remote_hashtags(self) -> tuple[RemoteTag, ...]:
+        """The hashtags read from other servers' public tag timelines (``tag@server``)."""
+        return tuple(remote_tag(t) for t in self.bot_hashtags if "@" in t)
 
     @property
     def secrets(self) -> list[str]:

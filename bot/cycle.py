@@ -31,6 +31,7 @@ from bot.limits.server_info import ServerInfo
 from bot.models import CycleReport
 from bot.reading.inbox import StreamInbox
 from bot.reading.pages import Decide, ReadCounts, read_source
+from bot.reading.remote import Remote
 from bot.reading.sources import HashtagSource, Source
 from bot.reading.streams import Streams
 from bot.reading.sweeps import Sweeps
@@ -78,6 +79,7 @@ class Cycle:
         waits_on: Sequence[Pause] = (),
         streams: Streams | None = None,
         inbox: StreamInbox | None = None,
+        remote: Remote | None = None,
     ) -> None:
         self._begin = begin
         self._store = store
@@ -91,6 +93,7 @@ class Cycle:
         self._should_stop = should_stop
         self._streams = streams
         self._inbox = inbox
+        self._remote = remote
         self._report_to = report_to
         self._waits_on = (pause, *waits_on)
         self._rooms: Rooms | None = None
@@ -123,6 +126,8 @@ class Cycle:
             dropped=report.dropped,
             arxiv_requests=report.arxiv_requests,
             swept=report.swept,
+            found_remote=report.found_remote,
+            resolved=report.resolved,
             errors=len(report.errors),
             elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         )
@@ -156,15 +161,60 @@ class Cycle:
             streaming = self._streams is not None and self._streams.healthy()
             if self._pace.due(catching_up=catching_up, streams_healthy=streaming):
                 self._poll(rooms, report, streaming)
+            if self._remote is not None:
+                self._resolve(self._remote, rooms, report)
         rooms.queue.work(report)
 
     def _poll(self, rooms: Rooms, report: CycleReport, streaming: bool) -> None:
         sweeping = self._sweeps.due(self._upkeep.stream_factor if streaming else 1.0)
         if not self._read(rooms.polled, rooms.decide, report, "poll", sweeping=sweeping):
             return
+        if self._remote is not None:
+            self._read_remote(self._remote, report, sweeping)
         if sweeping:
             self._sweeps.done()
         self._pace.polled(self._mastodon.rate_limit(), len(rooms.polled))
+
+    def _read_remote(self, remote: Remote, report: CycleReport, sweeping: bool) -> None:
+        """Each remote tag timeline that is due, anonymously; a failure pauses that server
+        alone, a refusal is said once and asked again hours later."""
+        now = self._clock.monotonic()
+        record = self._store.record_page
+        for read in remote.reads:
+            if self._should_stop():
+                return
+            if not read.due(now):
+                continue
+            decide = remote.intake.decider(read.source.key)
+            counts = ReadCounts()
+            try:
+                read_source(
+                    read.source, self._store.cursors, decide, record, self._should_stop, counts
+                )
+                self._sweeps.note(read.source)
+                if sweeping:
+                    swept = self._sweeps.sweep(read.source, decide, record, self._should_stop)
+                    report.swept += swept.seen
+                    report.found_remote += swept.queued
+                read.read(now)
+            except RejectedError as exc:
+                read.refuse(exc, now)
+            except TransientError as exc:
+                report.errors.append(f"remote:{type(exc).__name__}")
+                read.pause.failed_with(exc, "remote_poll_failed", source=read.source.key)
+            finally:
+                report.seen += counts.seen
+                report.found_remote += counts.queued
+
+    def _resolve(self, remote: Remote, rooms: Rooms, report: CycleReport) -> None:
+        """The posts found elsewhere, looked up on the bot's own server and decided."""
+        try:
+            counts = remote.resolver.work(rooms.decide, self._should_stop)
+        except TransientError as exc:
+            self._failed(exc, "resolve_failed", report, "resolve")
+            return
+        report.resolved += counts.resolved
+        report.queued += counts.queued
 
     def _read(
         self,

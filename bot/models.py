@@ -76,6 +76,9 @@ class Status:
     """When it was published (on its own server), if the server said."""
     tags: tuple[str, ...] = ()
     """Its hashtags, lower-cased (from its ``tags``, not its HTML)."""
+    uri: str | None = None
+    """Its ActivityPub id: the same on every server that knows it (the ``id`` is each
+    server's own)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +169,37 @@ class Decided:
     requests: list[Request] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     stops: dict[str, bool] = field(default_factory=dict)
+    uris: dict[str, str] = field(default_factory=dict)
+    """The URI of each status decided here that links a paper (status id → URI): a copy of
+    it found on another server is then known, and never resolved."""
+    found: list[Found] = field(default_factory=list)
+    """Posts with a paper found on another server's tag timeline, to be resolved on the
+    bot's own server (remote sources only)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A post with a paper seen on another server, known by its URI until the bot's own
+    server has resolved it."""
+
+    uri: str
+    source: str
+    """The remote source it was seen on (``remote:arxiv@sigmoid.social``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteTag:
+    """A hashtag read from another server's public tag timeline (``arxiv@sigmoid.social``)."""
+
+    tag: str
+    server: str
+    """The server as written (``sigmoid.social``), for logs and keys."""
+    base_url: str
+    """``https://`` + server, or the URL given."""
+
+    @property
+    def key(self) -> str:
+        return f"remote:{self.tag}@{self.server}"
 
 
 @dataclass
@@ -184,6 +218,10 @@ class CycleReport:
     """Statuses read again by a sweep of recent history."""
     streamed: int = 0
     """Statuses that came over a live stream (also counted in ``seen``)."""
+    found_remote: int = 0
+    """Posts with a paper found on other servers' tag timelines, to resolve here."""
+    resolved: int = 0
+    """Posts found elsewhere and resolved on the bot's own server."""
     wake_in: float | None = None
     """Seconds until the first backoff ends (Mastodon's reading or posting, arXiv): the next
     cycle should come then, not at its hour."""

@@ -135,14 +135,14 @@ def test_old_records_are_pruned_but_not_what_is_still_in_flight(tmp_path: Path) 
     removed = retention.prune(store.db, NOW + timedelta(days=1))
     assert removed == {
         "answered": 1, "notices": 0, "replies": 1, "papers": 1, "tldrs": 0, "misses": 1,
-        "skipped": 0, "checkpoints": 0,
+        "skipped": 0, "checkpoints": 0, "uris": 0,
     }  # fmt: skip
     [waiting] = store.ledger.pending()
     assert (waiting.status.id, waiting.posted_reply_ids) == ("2", ("902",))
     assert store.cursors.get("tags:a") == "10"
     assert retention.prune(store.db, NOW - timedelta(days=1)) == {
         "answered": 0, "notices": 0, "replies": 0, "papers": 0, "tldrs": 0, "misses": 0,
-        "skipped": 0, "checkpoints": 0,
+        "skipped": 0, "checkpoints": 0, "uris": 0,
     }  # fmt: skip
 
 

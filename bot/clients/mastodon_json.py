@@ -112,6 +112,7 @@ def _status(data: Any) -> Status:
         ),
         created_at=_time_or_none(get(data, "created_at")),
         tags=tuple(str(get(t, "name")).lower() for t in get(data, "tags") or [] if get(t, "name")),
+        uri=str(get(data, "uri")) if get(data, "uri") else None,
     )
 
 

@@ -173,6 +173,21 @@ class MastodonGateway:
             data = self._get_json(f"/api/v1/statuses/{quote(status_id, safe='')}")
         return json_.status_or_none(data)
 
+    def resolve(self, uri: str) -> Status | None:
+        """The post with this URI as this server knows it, fetched from its own server if need
+        be (``/api/v2/search`` with ``resolve``); None when the server cannot show it (not
+        found, deleted, a blocked domain: Mastodon answers an empty result for each)."""
+        params = {"q": uri, "resolve": "true", "type": "statuses", "limit": 1}
+        try:
+            with _translated(self, "look up a post from another server", scope="read:search"):
+                data = self._get_json("/api/v2/search", params)
+        except RejectedError as exc:
+            if exc.status != 404:
+                raise
+            return None
+        found = [s for s in map(json_.status_or_none, json_.get(data, "statuses") or []) if s]
+        return next((s for s in found if uri in (s.uri, s.url)), found[0] if found else None)
+
     def thread(self, status_id: str) -> list[Status]:
         """The whole conversation a status belongs to, every branch (the root's context)."""
         with _translated(self, "read a thread", scope="read:statuses"):

@@ -46,4 +46,11 @@ class Intake:
             found = verdicts.hashtag_posts(asked, facts, self._rules, self._me, now)
         for note in found.notes:
             getattr(log, note.level)(note.event, **note.facts)
-        return found.decided
+        decided = found.decided
+        settled = set(decided.skipped) | {r.status.id for r in decided.requests}
+        decided.uris = {
+            a.status.id: a.status.uri
+            for a in asked
+            if a.refs and a.status.uri and a.status.id in settled
+        }
+        return decided

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from bot.clients.mastodon_rest import MastodonGateway
 from bot.clients.ports import StreamOpener
 from bot.config import Settings
-from bot.errors import BotError, StreamRefused
+from bot.errors import AuthError, BotError, StreamRefused
 from bot.limits.budget import tag_groups
 from bot.limits.server_kinds import Server, plan_streams
 from bot.models import StreamChannel
@@ -75,7 +75,7 @@ def check(
                 )
         if server is not None:
             print("streaming: " + _streaming_check(settings, server, streams))
-        for group in tag_groups(settings.bot_hashtags, per_request):
+        for group in tag_groups(settings.home_hashtags, per_request):
             try:
                 page = mastodon.tag_page(group, None, limit=1)
                 unused = [t for t in group if t in mastodon.unused_tags]
@@ -89,11 +89,51 @@ def check(
             except BotError as exc:
                 print(f"timeline {' '.join('#' + t for t in group)}: FAILED: {exc}")
                 problems += 1
+        problems += _remote_check(settings, mastodon)
     finally:
         mastodon.close()
         for opener in streams.values():
             opener.close()
     return EXIT_OK if problems == 0 else EXIT_FAILED
+
+
+def _remote_check(settings: Settings, mastodon: MastodonGateway) -> int:
+    """Each remote tag read as the bot reads it (anonymously), and whether the bot's own
+    server resolves posts for it; how many failed."""
+    if not settings.remote_hashtags:
+        return 0
+    problems = 0
+    try:
+        mastodon.resolve("arxiv-bot check")  # not a URL: nothing is fetched, the scope is
+        print("resolving posts from other servers: ok")
+    except BotError as exc:
+        print(f"resolving posts from other servers: FAILED: {exc}")
+        problems += 1
+    for tag in settings.remote_hashtags:
+        name = f"remote #{tag.tag}@{tag.server}"
+        remote = MastodonGateway(tag.base_url, None, timeout=settings.mastodon_timeout)
+        try:
+            page = remote.tag_page((tag.tag,), None, limit=1)
+            if page.size:
+                print(f"{name}: readable without a login, has posts")
+            else:
+                print(
+                    f"{name}: readable without a login, no posts (a quiet tag, or a server "
+                    "that shows its tag pages to its own users only: Mastodon 4.5 then "
+                    "answers an empty list)"
+                )
+        except AuthError:
+            print(
+                f"{name}: REFUSED: it needs a login to read tags (GoToSocial and Takahē "
+                "always do); the bot's token is never sent to another server"
+            )
+            problems += 1
+        except BotError as exc:
+            print(f"{name}: FAILED: {exc}")
+            problems += 1
+        finally:
+            remote.close()
+    return problems
 
 
 def _streaming_check(
@@ -105,7 +145,7 @@ def _streaming_check(
     record."""
     plan = plan_streams(
         server,
-        settings.bot_hashtags,
+        settings.home_hashtags,
         has_token=settings.has_token,
         mode=settings.bot_streaming,
         base_url=settings.mastodon_base_url,

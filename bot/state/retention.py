@@ -15,6 +15,7 @@ PRUNED = (
     ("misses", "first_at", ""),
     ("skipped", "skipped_at", ""),
     ("checkpoints", "recorded_at", ""),
+    ("uris", "seen_at", ""),
 )
 """(table, its time column, what of it is kept regardless). Cursors, the queue and open
 intents are never pruned."""

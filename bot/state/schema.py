@@ -61,6 +61,16 @@ MIGRATIONS: Mapping[int, Sequence[str]] = {
         "CREATE TABLE IF NOT EXISTS skipped ("
         " status_id TEXT PRIMARY KEY, reason TEXT NOT NULL, skipped_at TEXT NOT NULL)",
     ],
+    # Posts known by their URI (decided here, or found on another server and resolved or
+    # dropped), and the ones found elsewhere still waiting to be resolved here.
+    5: [
+        "CREATE TABLE IF NOT EXISTS uris ("
+        " uri TEXT PRIMARY KEY, status_id TEXT NOT NULL, outcome TEXT NOT NULL,"
+        " seen_at TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS remote_found ("
+        " uri TEXT PRIMARY KEY, source TEXT NOT NULL, found_at TEXT NOT NULL,"
+        " attempts INTEGER NOT NULL, next_at TEXT NOT NULL)",
+    ],
 }
 """Statements that bring a database from version ``n - 1`` to ``n``."""
 VERSION = max(MIGRATIONS)

@@ -29,6 +29,11 @@ class StatusRecord:
     """When it became visible on this server (monotonic clock)."""
     published_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     """Its ``created_at``: when it was published, on its own server."""
+    uri: str | None = None
+    """For a copy of a post from another server: its ActivityPub id there (else this
+    server's own)."""
+    url: str | None = None
+    """For a copy of a post from another server: its page there."""
 
 
 def iso(at: datetime) -> str:
@@ -57,6 +62,7 @@ def status_json(
     reblog: StatusRecord | None,
     mention: Callable[[str], dict[str, Any]],
     malformed: bool = False,
+    domain: str = "fake.example",
 ) -> dict[str, Any]:
     if malformed:  # a buggy remote object: no account at all
         return {"id": str(record.id), "content": record.content, "visibility": "public"}
@@ -69,17 +75,20 @@ def status_json(
         "spoiler_text": record.spoiler_text,
         "visibility": record.visibility,
         "language": record.language,
-        "uri": f"https://fake.example/statuses/{record.id}",
-        "url": f"https://fake.example/@{record.account['username']}/{record.id}",
+        "uri": record.uri
+        or f"https://{domain}/users/{record.account['username']}/statuses/{record.id}",
+        "url": record.url or f"https://{domain}/@{record.account['username']}/{record.id}",
         "replies_count": 0,
         "reblogs_count": 0,
         "favourites_count": 0,
         "content": record.content,
-        "reblog": status_json(reblog, reblog=None, mention=mention) if reblog else None,
+        "reblog": status_json(reblog, reblog=None, mention=mention, domain=domain)
+        if reblog
+        else None,
         "account": record.account,
         "media_attachments": [],
         "mentions": [mention(a) for a in record.mentions],
-        "tags": [{"name": t, "url": f"https://fake.example/tags/{t}"} for t in record.tags],
+        "tags": [{"name": t, "url": f"https://{domain}/tags/{t}"} for t in record.tags],
         "emojis": [],
         "card": {"url": record.card_url, "title": "", "type": "link"} if record.card_url else None,
         "poll": None,

@@ -117,6 +117,8 @@ def tag_timeline(fake: FakeMastodon, request: Request, match: re.Match[str]) -> 
         return refused
     if fake.hashtag_feeds == "disabled":
         return Response.json([])
+    if fake.hashtag_feeds == "authenticated" and not fake.authorised(request):
+        return Response.json([])  # Mastodon 4.5 timelines_access: shown to its users only
     q = request.query
     names = [match["tag"].lower(), *(t.lower() for t in q.get("any[]", []))]
     if fake.flavour.unused_tag_404 and not any(names[0] in s.tags for s in fake.statuses.values()):
@@ -161,6 +163,47 @@ def tag_timeline(fake: FakeMastodon, request: Request, match: re.Match[str]) -> 
             f'<{base}?max_id={page[-1].id}>; rel="next", <{base}?min_id={page[0].id}>; rel="prev"'
         )
     return Response.json(body, headers=headers)
+
+
+def search(fake: FakeMastodon, request: Request, _: re.Match[str]) -> Response:
+    """``/api/v2/search`` for a post's URI or URL (``methods/search.md``): a post this server
+    has; with ``resolve`` (logged-in users only, as Mastodon says), one it fetches from the
+    post's own server (a copy under a new id). A post it cannot fetch — its server unknown,
+    down or blocked, the post gone or not public — is an empty result, not an error, as
+    Mastodon's ``ResolveURLService`` answers."""
+    q = request.query
+    resolving = q.get("resolve", ["false"])[0] == "true"
+    if not fake.authorised(request):
+        if resolving:
+            error = "Search queries that resolve remote resources are not supported without authentication"
+            return Response.json({"error": error}, 401)
+    elif (refused := refused_scope(fake, "read:search")) is not None:
+        return refused
+    wanted = q.get("q", [""])[0]
+    empty: dict[str, list[Any]] = {"accounts": [], "statuses": [], "hashtags": []}
+    with fake.state_lock:
+        local = next(
+            (
+                s
+                for s in fake.statuses.values()
+                if wanted in (fake.status_json(s)["uri"], fake.status_json(s)["url"])
+            ),
+            None,
+        )
+    if local is None and resolving:
+        host = wanted.split("/")[2] if wanted.count("/") >= 2 else ""
+        peer = fake.peers.get(host)
+        if peer is not None and host not in fake.blocked_domains and not peer.unreachable:
+            with peer.state_lock:
+                original = next(
+                    (i for i, s in peer.statuses.items() if peer.status_json(s)["uri"] == wanted),
+                    None,
+                )
+            copied = fake.federate(peer, original) if original is not None else None
+            local = fake.statuses.get(copied) if copied is not None else None
+    if local is None or local.visibility != "public":
+        return Response.json(empty)
+    return Response.json({**empty, "statuses": [fake.status_json(local)]})
 
 
 def notifications(fake: FakeMastodon, request: Request, _: re.Match[str]) -> Response:
@@ -402,6 +445,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("GET", r"/api/v1/streaming(?:/.*)?", streaming),
         ("GET", r"/api/v1/timelines/tag/(?P<tag>[^/]+)", tag_timeline),
         ("GET", r"/api/v1/notifications", notifications),
+        ("GET", r"/api/v2/search", search),
         ("GET", r"/api/v1/accounts/relationships", relationships),
         ("POST", r"/api/v1/statuses", post_status),
         ("GET", r"/api/v1/statuses/(?P<id>\d+)", get_status),

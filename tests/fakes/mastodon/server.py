@@ -36,8 +36,12 @@ class FakeMastodon(LoopbackServer):
         token: str = TOKEN,
         bot_username: str = "arxivbot",
         flavour: str = "mastodon",
+        domain: str = "fake.example",
+        first_id: int = 113_000_000_000_000_000,
     ) -> None:
         self.flavour_name = flavour
+        self.domain = domain
+        """The server's own domain: in its statuses' URIs and its remote accounts' handles."""
         self.flavour = FLAVOURS[flavour]
         self.max_characters = (
             max_characters if flavour == "mastodon" else self.flavour.max_characters
@@ -45,7 +49,14 @@ class FakeMastodon(LoopbackServer):
         self.url_length = url_length if flavour == "mastodon" else self.flavour.url_length
         self.token = token
         self.state_lock = threading.Lock()
-        self._next_id = 113_000_000_000_000_000
+        self._next_id = first_id
+        self.peers: dict[str, FakeMastodon] = {}
+        """Servers it federates with, by domain: where a search with ``resolve`` fetches a
+        post it does not know yet (see :meth:`federate`)."""
+        self.unreachable = False
+        """Down as far as other servers can tell: a search elsewhere cannot fetch from it."""
+        self.blocked_domains: set[str] = set()
+        """Domains its admin blocked: their posts are never fetched (search finds nothing)."""
         self.accounts: dict[str, dict[str, Any]] = {}
         self.statuses: dict[int, StatusRecord] = {}
         self.keys: dict[tuple[str, str], int] = {}
@@ -81,7 +92,8 @@ class FakeMastodon(LoopbackServer):
         self.streaming.echo_protocol = self.flavour.echo_protocol
         self.hashtag_feeds = "public"
         """``disabled``: Mastodon 4.5 with hashtag feeds switched off (instance
-        ``timelines_access``): neither the timeline nor the stream carries them."""
+        ``timelines_access``): neither the timeline nor the stream carries them.
+        ``authenticated``: shown to logged-in users only; anonymous readers get ``[]``."""
         self.websocket_refused: tuple[int, str] | None = None
         """(status, error) for every WebSocket upgrade: a proxy in front that does not pass
         ``Upgrade``, while server-sent events get through."""
@@ -237,6 +249,67 @@ class FakeMastodon(LoopbackServer):
             1 for r in self.requests if r.method == method and r.path.startswith(path_prefix)
         )
 
+    def federate(self, peer: FakeMastodon, status_id: int) -> int | None:
+        """A public post of ``peer`` arrives here (delivered to a follower, or fetched by a
+        search): a copy under this server's own id, made from its publish time as Mastodon
+        does (``lib/mastodon/snowflake.rb``), its author a remote account here with the same
+        profile. The copy already here, if there is one; None if ``peer`` cannot show it."""
+        self.peers.setdefault(peer.domain, peer)
+        with peer.state_lock:
+            original = peer.statuses.get(status_id)
+            if original is None or original.visibility != "public" or status_id in peer.deleted:
+                return None
+            data = peer.status_json(original)
+        with self.state_lock:
+            for record in self.statuses.values():
+                if record.uri == data["uri"]:
+                    return record.id
+        author = original.account
+        account = self._remote_account(author, peer.domain)
+        with self.state_lock:
+            earlier = [
+                s.id for s in self.statuses.values() if s.published_at <= original.published_at
+            ]
+            later = [s.id for s in self.statuses.values() if s.published_at > original.published_at]
+            if earlier:
+                new_id = self._id_after(max(earlier))
+            elif later:
+                new_id = min(later) - 1
+            else:
+                new_id = self.new_id()
+            record = StatusRecord(
+                id=new_id,
+                account=account,
+                content=original.content,
+                visibility="public",
+                tags=original.tags,
+                language=original.language,
+                card_url=original.card_url,
+                uri=data["uri"],
+                url=data["url"],
+            )
+            record.published_at = original.published_at
+            self.statuses[record.id] = record
+            self.publish_status(record)
+            return record.id
+
+    def _remote_account(self, author: dict[str, Any], domain: str) -> dict[str, Any]:
+        acct = f"{author['username']}@{domain}"
+        with self.state_lock:
+            known = next((a for a in self.accounts.values() if a["acct"] == acct), None)
+        if known is not None:
+            return known
+        fields = tuple((f["name"], f["value"]) for f in author.get("fields", []))
+        return self.add_account(
+            author["username"], bot=author["bot"], domain=domain, note=author["note"], fields=fields
+        )
+
+    def copy_of(self, peer: FakeMastodon, status_id: int) -> int | None:
+        """This server's id of ``peer``'s status, if it has a copy."""
+        uri = peer.status_json(peer.statuses[status_id])["uri"]
+        with self.state_lock:
+            return next((s.id for s in self.statuses.values() if s.uri == uri), None)
+
     # --- what the routes share --------------------------------------------------------------
 
     def authorised(self, request: Request) -> bool:
@@ -253,7 +326,11 @@ class FakeMastodon(LoopbackServer):
     def status_json(self, record: StatusRecord) -> dict[str, Any]:
         reblog = self.statuses.get(record.reblog_of) if record.reblog_of else None
         return status_json(
-            record, reblog=reblog, mention=self._mention_json, malformed=record.id in self.malformed
+            record,
+            reblog=reblog,
+            mention=self._mention_json,
+            malformed=record.id in self.malformed,
+            domain=self.domain,
         )
 
     def _mention_json(self, acct: str) -> dict[str, Any]:
