@@ -26,7 +26,6 @@ import json
 import statistics
 import subprocess
 import time
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
@@ -35,6 +34,7 @@ from bench.harness import (
     COMMAND,
     FakeArxiv,
     FakeMastodon,
+    SimulatedClock,
     bot_env,
     new_data_dir,
     paper_pool,
@@ -124,20 +124,6 @@ def one_run() -> dict[str, float]:
     finally:
         mastodon.close()
         arxiv.close()
-
-
-class SimulatedClock:
-    """The bot's one clock, moved a minute a cycle."""
-
-    def __init__(self) -> None:
-        self.seconds = 1000.0
-        self.epoch = datetime.now(UTC)
-
-    def monotonic(self) -> float:
-        return self.seconds
-
-    def now(self) -> datetime:
-        return self.epoch + timedelta(seconds=self.seconds - 1000.0)
 
 
 def tag_pages(mastodon: FakeMastodon) -> int:

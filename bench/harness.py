@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.fakes.arxiv import FakeArxiv
@@ -15,6 +16,25 @@ from tests.fixtures.papers import PaperRecord
 
 COMMAND = str(Path(sys.executable).with_name("arxiv-bot"))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class SimulatedClock:
+    """The bot's one clock, moved by the benchmark (a minute a cycle), and a wait that passes
+    on it rather than in real time (the gap between two posts)."""
+
+    def __init__(self) -> None:
+        self.seconds = 1000.0
+        self.epoch = datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return self.seconds
+
+    def now(self) -> datetime:
+        return self.epoch + timedelta(seconds=self.seconds - 1000.0)
+
+    def wait(self, seconds: float) -> bool:
+        self.seconds += seconds
+        return False  # never told to stop
 
 
 def paper_pool(n: int) -> list[PaperRecord]:
@@ -126,7 +146,7 @@ def post_with_paper(mastodon: FakeMastodon, account: dict[str, object], arxiv_id
 
 
 __all__ = [
-    "COMMAND", "FakeArxiv", "FakeMastodon", "bot_env", "cpu_seconds", "new_data_dir",
+    "COMMAND", "FakeArxiv", "FakeMastodon", "SimulatedClock", "bot_env", "cpu_seconds", "new_data_dir",
     "paper_pool", "percentile", "post_with_paper", "rss_mb", "run_once", "server_env", "start",
     "stop", "wait_until",
 ]  # fmt: skip

@@ -246,7 +246,7 @@ def _remote(
     for tag in tags:
         if tag.base_url not in gateways:  # no token: the bot's never leaves its own server
             gateways[tag.base_url] = MastodonGateway(
-                tag.base_url, None, timeout=settings.mastodon_timeout
+                tag.base_url, None, timeout=settings.mastodon_timeout, unused_tag_is_empty=False
             )
             pauses[tag.base_url] = Pause(f"remote {tag.server}", store.meta, retry, clock)
         source = RemoteTagSource(gateways[tag.base_url], tag)

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import COMMAND, clean_env
+from tests.conftest import COMMAND, CliResult, clean_env
 from tests.fakes.arxiv import FakeArxiv
 from tests.fixtures.papers import ALL
 from tests.real.gotosocial import BINARY, GoToSocial, User, binary
@@ -296,3 +296,29 @@ def caught_up(bot: Bot) -> bool:
         return False
     last = len(names) - 1 - names[::-1].index("catch_up_poll")
     return "cycle" in names[last:]
+
+
+def test_its_tag_timeline_refuses_anonymous_readers_and_its_search_needs_read_search(
+    server: Server, arxiv: FakeArxiv, tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    """As a remote source GoToSocial answers 401 to the bot's anonymous read; as the bot's own
+    server it resolves for a token with ``read:search`` and refuses one without (403)."""
+    server.users["alice"].post(f"Reading {ATTENTION} #arxiv")
+    env = {
+        "MASTODON_BASE_URL": server.gts.url,
+        "MASTODON_ACCESS_TOKEN": server.bot.token,
+        "BOT_HASHTAGS": f"arxiv,arxiv@{server.gts.url}",
+        "BOT_DATA_DIR": str(tmp_path / "data"),
+        "ARXIV_API_URL": arxiv.api_url,
+    }
+    result = cli("check", env=env)
+    where = server.gts.url.split("://")[1]
+    assert f"remote #arxiv@{where}: REFUSED: it needs a login" in result.stdout
+    assert "resolving posts from other servers: ok" in result.stdout, "read covers read:search"
+    narrow = server.gts.token(
+        "bot", "read:accounts read:statuses read:notifications write:statuses"
+    )
+    lacking = cli("check", env={**env, "MASTODON_ACCESS_TOKEN": narrow.token})
+    assert "resolving posts from other servers: FAILED" in lacking.stdout
+    assert "read:search" in lacking.stdout
+    assert narrow.token not in lacking.stdout

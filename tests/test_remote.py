@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from prometheus_client import generate_latest
 
 from bot.app import built
 from bot.config import Settings, SettingsError
+from bot.ops.metrics import Metrics
 from tests.conftest import (
     CliResult,
     FakeClock,
@@ -389,3 +391,62 @@ def test_a_remote_tag_needs_the_token_to_resolve_what_it_finds(
         make_settings(
             BOT_HASHTAGS="arxiv,arxiv@sigmoid.social", MASTODON_ACCESS_TOKEN="", BOT_DRY_RUN="true"
         )
+
+
+def test_a_post_that_reaches_the_remote_server_late_is_found_by_its_sweep(
+    fedi: Fediverse, make_settings: SettingsFactory
+) -> None:
+    clock = FakeClock()
+    settings = make_settings(
+        BOT_HASHTAGS=fedi.tag(fedi.sigmoid), BOT_POLL_INTERVAL="60", BOT_SWEEP_SECONDS="300"
+    )
+    with built(settings, clock=clock) as bot:
+        bot.cycle.run_cycle()
+        first = remote_post(fedi.sigmoid)
+        later = remote_post(fedi.sigmoid, "https://arxiv.org/abs/2504.18412", username="dave")
+        clock.advance(60)
+        bot.cycle.run_cycle()  # the remote cursor passes both
+        far = fedi.sigmoid.add_account("frank", domain="far.example")
+        body = post_html(link("https://arxiv.org/abs/hep-th/9711200"), hashtag("arxiv"))
+        late = fedi.sigmoid.add_status(far, body, tags=("arxiv",), published_after=first)
+        assert first < late < later, "backdated behind the cursor"
+        clock.advance(60)
+        live_only = bot.cycle.run_cycle()
+        assert live_only.found_remote == 0, "the live read does not see it"
+        clock.advance(300)
+        swept = bot.cycle.run_cycle()
+    assert swept.swept > 0
+    assert swept.found_remote == 1
+    answered = {r.in_reply_to_id for r in fedi.home.posted()}
+    copies = {fedi.home.copy_of(fedi.sigmoid, i) for i in (first, later, late)}
+    assert answered == copies
+    assert len(fedi.home.posted()) == 3
+
+
+def test_metrics_count_the_posts_found_elsewhere_and_resolved(
+    fedi: Fediverse, make_settings: SettingsFactory
+) -> None:
+    metrics, clock = Metrics(), FakeClock()
+    settings = make_settings(BOT_HASHTAGS=f"{fedi.tag(fedi.sigmoid)},{fedi.tag(fedi.science)}")
+    with built(settings, metrics=metrics, clock=clock) as bot:
+        bot.cycle.run_cycle()
+        remote_post(fedi.sigmoid)
+        remote_post(fedi.science, note="#nobot")
+        clock.advance(60)  # each remote tag is read at most once a minute
+        bot.cycle.run_cycle()
+    text = generate_latest(metrics.registry).decode()
+    assert 'arxiv_bot_remote_posts_total{outcome="found"} 2.0' in text
+    assert 'arxiv_bot_remote_posts_total{outcome="resolved"} 2.0' in text
+    assert "arxiv_bot_requests_answered_total 1.0" in text, "the one who opted out is not"
+
+
+def test_a_server_without_the_tag_timeline_is_a_refusal_not_a_quiet_tag(
+    fedi: Fediverse, make_settings: SettingsFactory, captured_logs: list[MutableMapping[str, Any]]
+) -> None:
+    settings = make_settings(BOT_HASHTAGS=f"arxiv,{fedi.tag(fedi.sigmoid)}")
+    no_api = Response.json({"error": "Not Found"}, 404)  # a server without the Mastodon API
+    fedi.sigmoid.fail("GET", "/api/v1/timelines/tag/", no_api, times=5)
+    run_cycle(settings)
+    [refused] = events(captured_logs, "remote_source_refused")
+    assert refused["status"] == 404
+    assert not events(captured_logs, "tag_unused"), "not read as a tag nobody used yet"

@@ -36,7 +36,14 @@ log = structlog.get_logger()
 
 
 class MastodonGateway:
-    def __init__(self, base_url: str, access_token: str | None, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str | None,
+        timeout: float = 30.0,
+        *,
+        unused_tag_is_empty: bool = True,
+    ) -> None:
         self._api = Mastodon(
             api_base_url=base_url,
             access_token=access_token,
@@ -48,6 +55,9 @@ class MastodonGateway:
         self.base_url = base_url
         self.unused_tags: set[str] = set()
         """Tags the server knows no post of (it said 404): said once each."""
+        self._unused_tag_is_empty = unused_tag_is_empty
+        """Read a tag timeline's 404 as empty (GoToSocial's "tag was not found", with the
+        bot's own token); off for another server read anonymously, where a 404 is a refusal."""
         self._retry_after: float | None = None
         # Mastodon.py reads only X-RateLimit-* headers; GoToSocial says when to come back
         # with Retry-After on a 429 or 503. Heard here, from every response.
@@ -140,7 +150,7 @@ class MastodonGateway:
             with _translated(self, f"read #{tags[0]}", scope="read:statuses"):
                 page = self._get_json("/api/v1/timelines/tag/" + quote(tags[0], safe=""), params)
         except RejectedError as exc:
-            if exc.status != 404:
+            if exc.status != 404 or not self._unused_tag_is_empty:
                 raise
             # GoToSocial: "tag was not found" until a post uses it (Mastodon: []). An empty
             # timeline, then: the first post that ever uses the tag comes right after it.

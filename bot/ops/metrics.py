@@ -27,6 +27,12 @@ class Metrics:
             "arxiv_bot_posts", "Posts the bot made (replies and notices)", registry=r
         )
         self.replied = Counter("arxiv_bot_requests_answered", "Requests answered", registry=r)
+        self.remote = Counter(
+            "arxiv_bot_remote_posts",
+            "Posts with a paper found on other servers' tag timelines, and resolved here",
+            ["outcome"],
+            registry=r,
+        )
         self.dropped = Counter(
             "arxiv_bot_requests_dropped", "Requests given up on, by reason", ["reason"], registry=r
         )
@@ -74,6 +80,8 @@ class Metrics:
         self.seen.labels("sweep").inc(report.swept)
         self.posts.inc(report.posts)
         self.replied.inc(report.replied)
+        self.remote.labels("found").inc(report.found_remote)
+        self.remote.labels("resolved").inc(report.resolved)
         for reason, count in report.dropped_reasons.items():
             self.dropped.labels(reason).inc(count)
         for (service, status), count in report.api_errors.items():
