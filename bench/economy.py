@@ -17,6 +17,9 @@ Sweeps: the bot in process on a simulated clock, at the shipped settings, one ha
 last 6 hours); paged requests per hour in the last hour, live polls and sweeps apart. (The
 posts link no paper: what is counted is timeline pages, and arXiv's real gap would not
 follow the simulated clock.)
+
+A remote tag (``tag@server``): what ``bench.remote`` measures for it, one tag alone with 100
+posts an hour, the requests of the last of 8 hours to its server and to the bot's own.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from bench.harness import (
     stop,
     wait_until,
 )
+from bench.remote import cost_run as remote_cost
 from bot.app import built
 from bot.config import Settings
 from bot.logs import configure_logging
@@ -246,6 +250,10 @@ def main() -> None:
         print(f"  {flavour:<42} {paged_requests:8d}")
     print("one hashtag, 100 posts an hour, poll 60 s, sweep every 300 s over 6 h (simulated)")
     show([sweep_cost() for _ in range(args.runs)])
+    print(
+        "one remote tag (tag@server), 100 posts an hour with papers, 8 h (simulated; bench.remote)"
+    )
+    show([remote_cost(8) for _ in range(args.runs)])
 
 
 def show(results: list[dict[str, float]]) -> None:

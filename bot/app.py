@@ -31,7 +31,7 @@ from bot.deciding.facts import Facts
 from bot.deciding.intake import Intake
 from bot.deciding.remote import RemoteIntake
 from bot.doorbell import Doorbell
-from bot.limits.budget import budget_warning, tag_groups
+from bot.limits.budget import MASTODON_ANONYMOUS_PAGED, budget_warning, tag_groups
 from bot.limits.pauses import Pause, Retry
 from bot.limits.poll_pace import PollPace
 from bot.limits.server_info import ServerInfo
@@ -251,6 +251,14 @@ def _remote(
             pauses[tag.base_url] = Pause(f"remote {tag.server}", store.meta, retry, clock)
         source = RemoteTagSource(gateways[tag.base_url], tag)
         reads.append(RemoteRead(source, pauses[tag.base_url], interval))
+    for base_url in gateways:
+        on_server = sum(1 for t in tags if t.base_url == base_url)
+        warning = budget_warning(
+            interval, on_server, mentions=False, sweep_seconds=settings.bot_sweep_seconds,
+            per_request=1, limit=MASTODON_ANONYMOUS_PAGED,
+        )  # fmt: skip
+        if warning is not None:
+            log.warning("request_budget", server=base_url, message=warning)
     watched = [*settings.home_hashtags, *(t.tag for t in tags)]
     resolver = Resolver(
         mastodon,

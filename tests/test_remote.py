@@ -450,3 +450,21 @@ def test_a_server_without_the_tag_timeline_is_a_refusal_not_a_quiet_tag(
     [refused] = events(captured_logs, "remote_source_refused")
     assert refused["status"] == 404
     assert not events(captured_logs, "tag_unused"), "not read as a tag nobody used yet"
+
+
+@pytest.mark.parametrize(("count", "warned"), [(2, False), (14, True)])
+def test_many_tags_on_one_server_are_measured_against_its_anonymous_limit(
+    fedi: Fediverse,
+    make_settings: SettingsFactory,
+    captured_logs: list[MutableMapping[str, Any]],
+    count: int,
+    warned: bool,
+) -> None:
+    tags = ",".join(fedi.tag(fedi.sigmoid, f"t{i}") for i in range(count))
+    with built(make_settings(BOT_HASHTAGS=tags, BOT_POLL_INTERVAL="60")):
+        pass
+    warnings = [e for e in events(captured_logs, "request_budget") if "server" in e]
+    assert bool(warnings) is warned
+    if warned:
+        assert warnings[0]["server"] == fedi.sigmoid.url
+        assert "anonymous paged requests per IP address" in warnings[0]["message"]

@@ -63,6 +63,11 @@ class RequestLimit:
 
 MASTODON_PAGED = RequestLimit("Mastodon", PAGED_LIMIT, WINDOW_SECONDS, "paged requests")
 """Mastodon: requests with min_id/max_id/since_id, per user per 15 minutes."""
+MASTODON_ANONYMOUS_PAGED = RequestLimit(
+    "Mastodon", PAGED_LIMIT, WINDOW_SECONDS, "anonymous paged requests per IP address"
+)
+"""Mastodon's limit on paged requests without a token (``config/initializers/rack_attack.rb``,
+``throttle_unauthenticated_paging``): what a remote tag timeline is read under."""
 
 
 def requests_per_cycle(hashtags: int, mentions: bool, per_request: int = TAGS_PER_REQUEST) -> int:
