@@ -468,3 +468,25 @@ def test_many_tags_on_one_server_are_measured_against_its_anonymous_limit(
     if warned:
         assert warnings[0]["server"] == fedi.sigmoid.url
         assert "anonymous paged requests per IP address" in warnings[0]["message"]
+
+
+def test_a_token_without_read_search_keeps_what_was_found_and_asks_hourly(
+    fedi: Fediverse, make_settings: SettingsFactory, captured_logs: list[MutableMapping[str, Any]]
+) -> None:
+    clock = FakeClock()
+    settings = make_settings(BOT_HASHTAGS=fedi.tag(fedi.sigmoid), BOT_POLL_INTERVAL="60")
+    fedi.home.scopes = ("read:accounts", "read:statuses", "read:notifications", "write")
+    with built(settings, clock=clock) as bot:
+        bot.cycle.run_cycle()
+        found = [remote_post(fedi.sigmoid, username=f"u{i}") for i in range(3)]
+        for _ in range(10):
+            clock.advance(60)
+            bot.cycle.run_cycle()
+        assert searches(fedi.home) == 1, "one refusal holds them all for the hour"
+        fedi.home.scopes = ("read", "write")  # the operator grants read:search
+        clock.advance(3600)
+        bot.cycle.run_cycle()
+    assert len(events(captured_logs, "resolve_refused")) == 1
+    assert {r.in_reply_to_id for r in fedi.home.posted()} == {
+        fedi.home.copy_of(fedi.sigmoid, i) for i in found
+    }

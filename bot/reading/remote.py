@@ -159,7 +159,7 @@ class Resolver:
                 raise
             except RejectedError as exc:
                 if exc.status in (401, 403):  # the token lacks read:search: every one would fail
-                    self._remote.retry_at(waiting.uri, now + timedelta(hours=1))
+                    self._remote.postpone_all(now + timedelta(hours=1))
                     if not self._refused_said:
                         self._refused_said = True
                         log.warning("resolve_refused", uri=waiting.uri, error=str(exc))

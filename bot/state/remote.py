@@ -87,6 +87,11 @@ class RemotePosts:
                 (at.isoformat(), uri),
             )
 
+    def postpone_all(self, at: datetime) -> None:
+        """Every resolve waits until ``at`` (the bot's own server refuses them all for now)."""
+        with self._db.transaction() as tx:
+            tx.execute("UPDATE remote_found SET next_at=? WHERE next_at < ?", (at.isoformat(),) * 2)
+
     def drop(self, uri: str, reason: str) -> None:
         """Never resolved: remembered with the reason, so it is not found again."""
         with self._db.transaction() as tx:
