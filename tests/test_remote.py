@@ -490,3 +490,24 @@ def test_a_token_without_read_search_keeps_what_was_found_and_asks_hourly(
     assert {r.in_reply_to_id for r in fedi.home.posted()} == {
         fedi.home.copy_of(fedi.sigmoid, i) for i in found
     }
+
+
+def test_remote_tags_keep_their_own_pace_while_home_polls_are_held_back(
+    fedi: Fediverse, make_settings: SettingsFactory
+) -> None:
+    clock = FakeClock()
+    settings = make_settings(BOT_HASHTAGS=f"arxiv,{fedi.tag(fedi.sigmoid)}", BOT_POLL_INTERVAL="60")
+    with built(settings, clock=clock) as bot:
+        bot.cycle.run_cycle()
+        fedi.home.rate_limit = (300, 10, 900.0)  # home's budget nearly spent: polls stretch
+        clock.advance(60)
+        bot.cycle.run_cycle()
+        home_reads = fedi.home.count("GET", "/api/v1/timelines/tag/")
+        remote_id = remote_post(fedi.sigmoid)
+        clock.advance(60)
+        report = bot.cycle.run_cycle()
+    assert fedi.home.count("GET", "/api/v1/timelines/tag/") == home_reads, "home waits"
+    assert report.resolved == 1
+    assert [r.in_reply_to_id for r in fedi.home.posted()] == [
+        fedi.home.copy_of(fedi.sigmoid, remote_id)
+    ]
