@@ -15,7 +15,8 @@ that source alone: logged once, asked again after ``REFUSED_RETRY_SECONDS``. Err
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -54,16 +55,19 @@ class RemoteTagSource(HashtagSource):
         self.key = tag.key
 
     def page(self, cursor: str, limit: int) -> Page:
-        try:
+        with self._login_is_a_refusal():
             return super().page(cursor, limit)
-        except AuthError as exc:  # 401 without a token: it shows its tags to its users only
-            raise RejectedError(
-                f"{self.remote.server} needs a login to read #{self.remote.tag}", 401
-            ) from exc
 
     def newest(self) -> str | None:
-        try:
+        with self._login_is_a_refusal():
             return super().newest()
+
+    @contextmanager
+    def _login_is_a_refusal(self) -> Iterator[None]:
+        """A 401 here is no fault of the bot's token (none is sent): the server shows its
+        tags to its own users only."""
+        try:
+            yield
         except AuthError as exc:
             raise RejectedError(
                 f"{self.remote.server} needs a login to read #{self.remote.tag}", 401
