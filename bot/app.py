@@ -31,7 +31,7 @@ from bot.deciding.facts import Facts
 from bot.deciding.intake import Intake
 from bot.deciding.remote import RemoteIntake
 from bot.doorbell import Doorbell
-from bot.limits.budget import MASTODON_ANONYMOUS_PAGED, budget_warning, tag_groups
+from bot.limits.budget import budget_warning, remote_budget_warnings, tag_groups
 from bot.limits.pauses import Pause, Retry
 from bot.limits.poll_pace import PollPace
 from bot.limits.server_info import ServerInfo
@@ -186,8 +186,10 @@ def built(
         )
     pause = Pause("mastodon", store.meta, retry, clock)
     posting = Pause("posting", store.meta, retry.for_posting(), clock)
-    remote_servers: dict[str, MastodonGateway] = {}
-    remote = _remote(settings, store, mastodon, remote_servers, retry, clock)
+    sweeps = Sweeps(
+        store.cursors, store.meta, slices.lookback(settings), clock, on_start=sweep_on_start
+    )
+    remote, remote_servers = _remote(settings, store, mastodon, sweeps, retry, clock, stop.is_set)
     server = ServerInfo(mastodon.server, store.meta, clock)
     reporter = CycleReporter(
         store.meta,
@@ -208,9 +210,7 @@ def built(
         pause=pause,
         server=server,
         pace=PollPace(store.meta, slices.pacing(settings), clock),
-        sweeps=Sweeps(
-            store.cursors, store.meta, slices.lookback(settings), clock, on_start=sweep_on_start
-        ),
+        sweeps=sweeps,
         upkeep=slices.upkeep(settings),
         clock=clock,
         should_stop=stop.is_set,
@@ -220,7 +220,7 @@ def built(
         inbox=inbox,
         remote=remote,
     )  # fmt: skip
-    bot = Bot(cycle, librarian, mastodon, doorbell, streams, inbox, list(remote_servers.values()))
+    bot = Bot(cycle, librarian, mastodon, doorbell, streams, inbox, remote_servers)
     try:
         yield bot
     finally:
@@ -231,34 +231,34 @@ def _remote(
     settings: Settings,
     store: Store,
     mastodon: MastodonGateway,
-    gateways: dict[str, MastodonGateway],
+    sweeps: Sweeps,
     retry: Retry,
     clock: Clock,
-) -> Remote | None:
+    should_stop: Callable[[], bool],
+) -> tuple[Remote | None, list[MastodonGateway]]:
     """The hashtags read from other servers (``tag@server``): one anonymous client and one
-    pause per server, the finding of posts, and their resolving on the bot's own server."""
+    pause per server, the finding of posts, and their resolving on the bot's own server;
+    and the clients, to close."""
     tags = settings.remote_hashtags
     if not tags:
-        return None
+        return None, []
+    gateways: dict[str, MastodonGateway] = {}
     pauses: dict[str, Pause] = {}
     reads = []
     interval = max(settings.bot_poll_interval, REMOTE_MIN_INTERVAL_SECONDS)
     for tag in tags:
-        if tag.base_url not in gateways:  # no token: the bot's never leaves its own server
-            gateways[tag.base_url] = MastodonGateway(
-                tag.base_url, None, timeout=settings.mastodon_timeout, unused_tag_is_empty=False
+        if tag.base_url not in gateways:
+            gateways[tag.base_url] = MastodonGateway.anonymous(
+                tag.base_url, settings.mastodon_timeout
             )
             pauses[tag.base_url] = Pause(f"remote {tag.server}", store.meta, retry, clock)
         source = RemoteTagSource(gateways[tag.base_url], tag)
         reads.append(RemoteRead(source, pauses[tag.base_url], interval))
-    for base_url in gateways:
-        on_server = sum(1 for t in tags if t.base_url == base_url)
-        warning = budget_warning(
-            interval, on_server, mentions=False, sweep_seconds=settings.bot_sweep_seconds,
-            per_request=1, limit=MASTODON_ANONYMOUS_PAGED,
-        )  # fmt: skip
-        if warning is not None:
-            log.warning("request_budget", server=base_url, message=warning)
+    servers = [t.base_url for t in tags]
+    for base_url, warning in remote_budget_warnings(
+        servers, interval, settings.bot_sweep_seconds
+    ).items():
+        log.warning("request_budget", server=base_url, message=warning)
     watched = [*settings.home_hashtags, *(t.tag for t in tags)]
     resolver = Resolver(
         mastodon,
@@ -269,7 +269,11 @@ def _remote(
         give_up_after=timedelta(hours=settings.bot_pending_hours),
     )
     intake = RemoteIntake(Parser(clock, bare_ids=settings.bot_bare_ids), store.remote.known_among)
-    return Remote(reads, intake, resolver)
+    remote = Remote(
+        reads, intake, resolver, cursors=store.cursors, record=store.record_page,
+        sweeps=sweeps, clock=clock, should_stop=should_stop,
+    )  # fmt: skip
+    return remote, list(gateways.values())
 
 
 def _begin(
@@ -332,7 +336,10 @@ def _begin(
         )  # fmt: skip
         streams.start(plan, me, settings.home_hashtags)
         streamed = [StreamedSource(inbox, mentions=False), StreamedSource(inbox, mentions=True)]
-    intake = Intake(facts, parse, slices.rules(settings), me, clock)
+    intake = Intake(
+        facts, parse, slices.rules(settings), me, clock,
+        remember_uris=bool(settings.remote_hashtags),
+    )  # fmt: skip
     return Rooms(intake.decide, queue, polled, streamed)
 
 

@@ -31,7 +31,7 @@ from bot.limits.server_info import ServerInfo
 from bot.models import CycleReport
 from bot.reading.inbox import StreamInbox
 from bot.reading.pages import Decide, ReadCounts, read_source
-from bot.reading.remote import Remote, RemoteRead
+from bot.reading.remote import Remote
 from bot.reading.sources import HashtagSource, Source
 from bot.reading.streams import Streams
 from bot.reading.sweeps import Sweeps
@@ -162,7 +162,7 @@ class Cycle:
             if self._pace.due(catching_up=catching_up, streams_healthy=streaming):
                 self._poll(rooms, report, streaming)
             if self._remote is not None:  # on their own pace, whatever home's streams do
-                self._read_remote(self._remote, report)
+                self._remote.read(report)
                 self._resolve(self._remote, rooms, report)
         rooms.queue.work(report)
 
@@ -171,67 +171,18 @@ class Cycle:
         if not self._read(rooms.polled, rooms.decide, report, "poll", sweeping=sweeping):
             return
         if sweeping and self._remote is not None:
-            self._sweep_remote(self._remote, report)
+            self._remote.sweep(report)
         if sweeping:
             self._sweeps.done()
         self._pace.polled(self._mastodon.rate_limit(), len(rooms.polled))
 
-    def _read_remote(self, remote: Remote, report: CycleReport) -> None:
-        """Each remote tag timeline that is due, anonymously, on its own pace (no server
-        streams them: they are polled even while home's streams slow home's polls)."""
-        now = self._clock.monotonic()
-        for read in remote.reads:
-            if self._should_stop():
-                return
-            if read.due(now):
-                self._remote_step(remote, read, report, now, sweep=False)
-
-    def _sweep_remote(self, remote: Remote, report: CycleReport) -> None:
-        """The sweeps of the remote tag timelines that may be asked now."""
-        now = self._clock.monotonic()
-        for read in remote.reads:
-            if self._should_stop():
-                return
-            if read.pause.ready() and read.refused is None:
-                self._remote_step(remote, read, report, now, sweep=True)
-
-    def _remote_step(
-        self, remote: Remote, read: RemoteRead, report: CycleReport, now: float, *, sweep: bool
-    ) -> None:
-        """Read (or sweep) one remote tag: a failure pauses that server alone, a refusal is
-        said once and asked again hours later."""
-        decide = remote.intake.decider(read.source.key)
-        record = self._store.record_page
-        counts = ReadCounts()
-        try:
-            if sweep:
-                swept = self._sweeps.sweep(read.source, decide, record, self._should_stop)
-                report.swept += swept.seen
-                report.found_remote += swept.queued
-            else:
-                read_source(
-                    read.source, self._store.cursors, decide, record, self._should_stop, counts
-                )
-                self._sweeps.note(read.source)
-                read.read(now)
-        except RejectedError as exc:
-            read.refuse(exc, now)
-        except TransientError as exc:
-            report.errors.append(f"remote:{type(exc).__name__}")
-            read.pause.failed_with(exc, "remote_poll_failed", source=read.source.key)
-        finally:
-            report.seen += counts.seen
-            report.found_remote += counts.queued
-
     def _resolve(self, remote: Remote, rooms: Rooms, report: CycleReport) -> None:
-        """The posts found elsewhere, looked up on the bot's own server and decided."""
+        """The posts found elsewhere, looked up on the bot's own server and decided; a
+        failure of the bot's own server pauses its reading, as a failed poll does."""
         try:
-            counts = remote.resolver.work(rooms.decide, self._should_stop)
+            remote.resolve(rooms.decide, report)
         except TransientError as exc:
             self._failed(exc, "resolve_failed", report, "resolve")
-            return
-        report.resolved += counts.resolved
-        report.queued += counts.queued
 
     def _read(
         self,

@@ -63,6 +63,12 @@ class MastodonGateway:
         # with Retry-After on a 429 or 503. Heard here, from every response.
         self._api.session.hooks["response"].append(self._note_retry_after)
 
+    @classmethod
+    def anonymous(cls, base_url: str, timeout: float) -> MastodonGateway:
+        """A client for another server: no token (the bot's never leaves its own server), and
+        a tag timeline's 404 is that server's refusal, not a tag nobody used yet."""
+        return cls(base_url, None, timeout, unused_tag_is_empty=False)
+
     def _note_retry_after(self, response: Any, *_: Any, **__: Any) -> None:
         value = response.headers.get("Retry-After")
         try:

@@ -23,8 +23,18 @@ log = structlog.get_logger()
 
 class Intake:
     def __init__(
-        self, facts: Facts, parse: Parser, rules: verdicts.Rules, me: Identity, clock: Clock
+        self,
+        facts: Facts,
+        parse: Parser,
+        rules: verdicts.Rules,
+        me: Identity,
+        clock: Clock,
+        *,
+        remember_uris: bool = False,
     ) -> None:
+        self._remember_uris = remember_uris
+        """With remote tags watched: note the URI of each status decided, so that a copy of
+        it on another server is known and never resolved (nothing is written otherwise)."""
         self._facts = facts
         self._parse = parse
         self._rules = rules
@@ -47,10 +57,11 @@ class Intake:
         for note in found.notes:
             getattr(log, note.level)(note.event, **note.facts)
         decided = found.decided
-        settled = set(decided.skipped) | {r.status.id for r in decided.requests}
-        decided.uris = {
-            a.status.id: a.status.uri
-            for a in asked
-            if a.refs and a.status.uri and a.status.id in settled
-        }
+        if self._remember_uris:
+            settled = set(decided.skipped) | {r.status.id for r in decided.requests}
+            decided.uris = {
+                a.status.id: a.status.uri
+                for a in asked
+                if a.refs and a.status.uri and a.status.id in settled
+            }
         return decided

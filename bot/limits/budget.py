@@ -150,6 +150,22 @@ def budget_warning(
     )
 
 
+def remote_budget_warnings(
+    servers: Sequence[str], interval: float, sweep_seconds: float
+) -> dict[str, str]:
+    """For each remote server (one entry per tag read there) whose anonymous reads would use
+    over 80 % of Mastodon's anonymous paging limit, the line for the operator."""
+    warnings = {}
+    for server in dict.fromkeys(servers):
+        warning = budget_warning(
+            interval, servers.count(server), mentions=False, sweep_seconds=sweep_seconds,
+            per_request=1, limit=MASTODON_ANONYMOUS_PAGED,
+        )  # fmt: skip
+        if warning is not None:
+            warnings[server] = warning
+    return warnings
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimit:
     """What the server's last ``X-RateLimit-*`` headers said."""

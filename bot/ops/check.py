@@ -111,9 +111,7 @@ def _remote_check(settings: Settings, mastodon: MastodonGateway) -> int:
         problems += 1
     for tag in settings.remote_hashtags:
         name = f"remote #{tag.tag}@{tag.server}"
-        remote = MastodonGateway(
-            tag.base_url, None, timeout=settings.mastodon_timeout, unused_tag_is_empty=False
-        )
+        remote = MastodonGateway.anonymous(tag.base_url, settings.mastodon_timeout)
         try:
             page = remote.tag_page((tag.tag,), None, limit=1)
             if page.size:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 import structlog
 
@@ -26,10 +27,13 @@ from bot.clients.ports import MastodonPort
 from bot.clock import Clock
 from bot.deciding.remote import RemoteIntake
 from bot.errors import AuthError, RejectedError, TransientError
+from bot.limits.budget import RateLimit
 from bot.limits.pauses import Pause
-from bot.models import Decided, Page, RemoteTag
-from bot.reading.pages import Decide
+from bot.models import CycleReport, Decided, Page, RemoteTag
+from bot.reading.pages import Decide, ReadCounts, Record, read_source
 from bot.reading.sources import HashtagSource, carries_a_watched_tag
+from bot.reading.sweeps import Sweeps
+from bot.state.cursors import Cursors
 from bot.state.remote import RemotePosts
 
 log = structlog.get_logger()
@@ -50,9 +54,12 @@ class RemoteTagSource(HashtagSource):
 
     def __init__(self, remote: MastodonPort, tag: RemoteTag) -> None:
         super().__init__(remote, (tag.tag,))
-        self.port = remote
         self.remote = tag
         self.key = tag.key
+
+    def rate_limit(self) -> RateLimit | None:
+        """What the remote server's last X-RateLimit-* headers said."""
+        return self._mastodon.rate_limit()
 
     def page(self, cursor: str, limit: int) -> Page:
         with self._login_is_a_refusal():
@@ -85,7 +92,13 @@ class RemoteRead:
     refused: str | None = None
     """Why the server refused anonymous reads, while it does (logged once)."""
 
+    def may_ask(self) -> bool:
+        """Neither paused after a failure nor refused."""
+        return self.pause.ready() and self.refused is None
+
     def due(self, now: float) -> bool:
+        """Whether its live read is due: not paused, and an interval since the last read (or
+        the refusal's wait over)."""
         if not self.pause.ready():
             return False
         return self.read_at is None or now - self.read_at >= self.interval
@@ -94,7 +107,7 @@ class RemoteRead:
         """Read: due again after the interval, or after the server's rate limit resets when
         it is nearly spent (its own X-RateLimit-* headers, where it sends them)."""
         self.read_at = now
-        limit = self.source.port.rate_limit()
+        limit = self.source.rate_limit()
         if limit is not None and limit.remaining <= max(limit.limit // 20, 1):
             self.read_at = now - self.interval + max(limit.reset_in, self.interval)
         self.pause.succeeded()
@@ -121,8 +134,6 @@ class RemoteRead:
 class ResolveCounts:
     resolved: int = 0
     queued: int = 0
-    dropped: int = 0
-    waiting: int = 0
 
 
 class Resolver:
@@ -154,7 +165,7 @@ class Resolver:
             if should_stop():
                 break
             if now - waiting.found_at > self._give_up_after:
-                self._drop(waiting.uri, waiting.source, "not_resolved_in_time", counts)
+                self._drop(waiting.uri, waiting.source, "not_resolved_in_time")
                 continue
             try:
                 status = self._home.resolve(waiting.uri)
@@ -168,18 +179,17 @@ class Resolver:
                         self._refused_said = True
                         log.warning("resolve_refused", uri=waiting.uri, error=str(exc))
                     break
-                self._drop(waiting.uri, waiting.source, f"refused_{exc.status}", counts)
+                self._drop(waiting.uri, waiting.source, f"refused_{exc.status}")
                 continue
             self._refused_said = False
             if status is None:
                 if waiting.attempts + 1 >= NOT_FOUND_ATTEMPTS:
-                    self._drop(waiting.uri, waiting.source, "not_found_on_home", counts)
+                    self._drop(waiting.uri, waiting.source, "not_found_on_home")
                 else:
                     self._remote.retry_at(waiting.uri, now + _backoff(waiting.attempts))
-                    counts.waiting += 1
                 continue
             if not carries_a_watched_tag(status, self._watched):
-                self._drop(waiting.uri, waiting.source, "no_watched_tag_on_home_copy", counts)
+                self._drop(waiting.uri, waiting.source, "no_watched_tag_on_home_copy")
                 continue
             counts.resolved += 1
             counts.queued += self._record(waiting.uri, status.id, decide(False, [status]))
@@ -192,9 +202,8 @@ class Resolver:
             )
         return counts
 
-    def _drop(self, uri: str, source: str, reason: str, counts: ResolveCounts) -> None:
+    def _drop(self, uri: str, source: str, reason: str) -> None:
         self._remote.drop(uri, reason)
-        counts.dropped += 1
         log.info("remote_post_dropped", source=source, uri=uri, reason=reason)
 
 
@@ -202,10 +211,82 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(60.0 * 2**attempts, 3600.0))
 
 
-@dataclass
 class Remote:
-    """The remote sources, what finds posts in them, and what resolves those posts."""
+    """The remote sources read on their own pace (no server streams them anonymously, so
+    they are polled even while home's streams slow home's polls), swept with home's sweeps,
+    and what they found resolved on the bot's own server."""
 
-    reads: Sequence[RemoteRead]
-    intake: RemoteIntake
-    resolver: Resolver
+    def __init__(
+        self,
+        reads: Sequence[RemoteRead],
+        intake: RemoteIntake,
+        resolver: Resolver,
+        *,
+        cursors: Cursors,
+        record: Record,
+        sweeps: Sweeps,
+        clock: Clock,
+        should_stop: Callable[[], bool],
+    ) -> None:
+        self.reads = reads
+        self._intake = intake
+        self._resolver = resolver
+        self._cursors = cursors
+        self._record = record
+        self._sweeps = sweeps
+        self._clock = clock
+        self._should_stop = should_stop
+
+    def read(self, report: CycleReport) -> None:
+        """Each remote tag timeline whose live read is due."""
+        now = self._clock.monotonic()
+        for read in self.reads:
+            if self._should_stop():
+                return
+            if read.due(now):
+                counts = ReadCounts()
+                self._guarded(read, report, now, partial(self._live, read, counts, now))
+                report.seen += counts.seen
+                report.found_remote += counts.queued
+
+    def sweep(self, report: CycleReport) -> None:
+        """The sweeps of the remote tag timelines that may be asked now."""
+        now = self._clock.monotonic()
+        for read in self.reads:
+            if self._should_stop():
+                return
+            if read.may_ask():
+                self._guarded(read, report, now, partial(self._swept, read, report))
+
+    def resolve(self, decide: Decide, report: CycleReport) -> None:
+        """What was found, looked up on the bot's own server and decided. TransientError
+        propagates: the bot's own server is failing."""
+        counts = self._resolver.work(decide, self._should_stop)
+        report.resolved += counts.resolved
+        report.queued += counts.queued
+
+    def _live(self, read: RemoteRead, counts: ReadCounts, now: float) -> None:
+        decide = self._intake.decider(read.source.key)
+        read_source(read.source, self._cursors, decide, self._record, self._should_stop, counts)
+        self._sweeps.note(read.source)
+        read.read(now)
+
+    def _swept(self, read: RemoteRead, report: CycleReport) -> None:
+        decide = self._intake.decider(read.source.key)
+        swept = self._sweeps.sweep(read.source, decide, self._record, self._should_stop)
+        report.swept += swept.seen
+        report.found_remote += swept.queued
+
+    @staticmethod
+    def _guarded(
+        read: RemoteRead, report: CycleReport, now: float, step: Callable[[], None]
+    ) -> None:
+        """One remote server's step: a failure pauses that server alone, a refusal is said
+        once and asked again hours later."""
+        try:
+            step()
+        except RejectedError as exc:
+            read.refuse(exc, now)
+        except TransientError as exc:
+            report.errors.append(f"remote:{type(exc).__name__}")
+            read.pause.failed_with(exc, "remote_poll_failed", source=read.source.key)

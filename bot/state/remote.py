@@ -11,7 +11,7 @@ decided like any other), retried after a transient failure, or dropped with its 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,6 +48,8 @@ class RemotePosts:
 
     def write_seen(self, tx: sqlite3.Connection, uris: Mapping[str, str], outcome: str) -> None:
         """Inside a page's transaction: these statuses (id → URI) were decided here."""
+        if not uris:
+            return
         stamp = self._db.stamp()
         tx.executemany(
             "INSERT OR IGNORE INTO uris (uri, status_id, outcome, seen_at) VALUES (?, ?, ?, ?)",
@@ -55,10 +57,10 @@ class RemotePosts:
         )
         tx.executemany("DELETE FROM remote_found WHERE uri=?", [(uri,) for uri in uris.values()])
 
-    def write_found(self, tx: sqlite3.Connection, found: Iterable[Found]) -> int:
+    def write_found(self, tx: sqlite3.Connection, found: Sequence[Found]) -> int:
         """Inside a page's transaction: posts found elsewhere, to resolve; how many were new."""
-        stamp = self._db.stamp()
         added = 0
+        stamp = self._db.stamp() if found else ""
         for item in found:
             added += tx.execute(
                 "INSERT OR IGNORE INTO remote_found (uri, source, found_at, attempts, next_at)"
