@@ -140,9 +140,11 @@ def test_a_post_on_the_home_tag_and_on_a_remote_tag_is_decided_once_and_never_re
     started(settings)
     remote_id = remote_post(fedi.sigmoid)
     fedi.home.federate(fedi.sigmoid, remote_id)  # someone on home follows carol
+    remote_reads = fedi.sigmoid.count("GET", "/api/v1/timelines/tag/")
 
     report = run_cycle(settings)
 
+    assert fedi.sigmoid.count("GET", "/api/v1/timelines/tag/") > remote_reads, "it was read"
     assert report.replied == 1
     [reply] = fedi.home.posted()
     assert reply.in_reply_to_id == fedi.home.copy_of(fedi.sigmoid, remote_id)
@@ -302,17 +304,23 @@ def test_a_post_streamed_at_home_polled_at_home_and_read_remotely_is_answered_on
     fedi: Fediverse, make_settings: SettingsFactory, captured_logs: list[MutableMapping[str, Any]]
 ) -> None:
     fedi.home.streaming.heartbeat = 0.1
+    clock = FakeClock()
     settings = make_settings(
-        BOT_HASHTAGS=f"arxiv,{fedi.tag(fedi.sigmoid)}", BOT_POLL_INTERVAL="3600"
+        BOT_HASHTAGS=f"arxiv,{fedi.tag(fedi.sigmoid)}",
+        BOT_POLL_INTERVAL="60",
+        BOT_STREAM_DEAD_SECONDS="3600",  # the test's clock jumps a minute, not the stream
     )
-    with built(settings, threading.Event(), streaming=True) as bot:
+    with built(settings, threading.Event(), streaming=True, clock=clock) as bot:
         bot.cycle.run_cycle()  # every cursor set; the streams start
         fedi.home.streaming.wait_for_streams({"user:notification", "hashtag:arxiv"})
         wait_for(lambda: bot.streams is not None and bot.streams.healthy())
         remote_id = remote_post(fedi.sigmoid)
         home_id = fedi.home.federate(fedi.sigmoid, remote_id)  # delivered: on home's stream
         wait_for(lambda: bool(events(captured_logs, "status_streamed")))
+        remote_reads = fedi.sigmoid.count("GET", "/api/v1/timelines/tag/")
+        clock.advance(60)  # the remote tag's next read is due
         report = bot.cycle.run_cycle()  # the stream's, the catch-up poll, the remote tag
+        assert fedi.sigmoid.count("GET", "/api/v1/timelines/tag/") > remote_reads
         again = bot.cycle.run_cycle()
     assert report.streamed == 1
     assert report.seen > report.streamed, "the home tag and the remote tag read it too"
