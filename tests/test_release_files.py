@@ -25,8 +25,10 @@ def test_a_version_tag_builds_both_architectures_with_labels_sbom_and_provenance
     workflow = load(".github/workflows/release.yml")
     triggers = workflow[True]  # YAML 1.1 reads the key "on" as true
     assert triggers == {"push": {"tags": ["v*.*.*"]}}
-    assert workflow["permissions"]["packages"] == "write"
-    steps = workflow["jobs"]["image"]["steps"]
+    assert workflow["permissions"] == {}, "nothing granted beyond the one job"
+    job = workflow["jobs"]["image"]
+    assert job["permissions"] == {"contents": "read", "packages": "write"}
+    steps = job["steps"]
     by_action = {step["uses"].split("@")[0]: step for step in steps if "uses" in step}
     meta = by_action["docker/metadata-action"]["with"]
     assert meta["images"] == "ghcr.io/${{ github.repository }}"
@@ -48,6 +50,18 @@ def test_updates_are_proposed_for_every_ecosystem_the_project_uses() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     bases = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("FROM ")]
     assert all(":" in base for base in bases), "tagged bases, so updates have a version to bump"
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version_beside_it() -> None:
+    """A tag can be moved to other code after review; a commit id cannot. The version in
+    the comment is what Dependabot reads and bumps together with the id."""
+    for name in ("ci.yml", "release.yml"):
+        text = (ROOT / ".github/workflows" / name).read_text()
+        uses = re.findall(r"uses:\s*(\S+)(.*)", text)
+        assert uses, name
+        for action, comment in uses:
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), (name, action)
+            assert re.fullmatch(r"\s*# v\d+\.\d+\.\d+", comment), (name, action, comment)
 
 
 def test_contributors_ci_runs_the_same_script_with_a_pinned_real_server() -> None:
