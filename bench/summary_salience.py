@@ -133,10 +133,14 @@ class Salience:
         chances = self._predict(np.array([facts[w] for w in words]))
         return dict(zip(words, (float(p) for p in chances), strict=True))
 
-    def expected_f1(self, text: str, chances: dict[str, float], length: float) -> float:
+    def expected_matches(self, text: str, chances: dict[str, float]) -> tuple[float, int]:
+        """How many of the text's distinct words a TL;DR is expected to share, and its words."""
         words = self.tokens(text)
-        matched = sum(chances.get(w, 0.0) for w in set(words))
-        return 2 * matched / (len(words) + length)
+        return sum(chances.get(w, 0.0) for w in set(words)), len(words)
+
+    def expected_f1(self, text: str, chances: dict[str, float], length: float) -> float:
+        matched, words = self.expected_matches(text, chances)
+        return 2 * matched / (words + length)
 
 
 def _logistic(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -219,11 +223,9 @@ def main() -> None:
         found, own = row["source"], salience.of(row)
         extra = []
         for sentence in found:
-            words = salience.tokens(sentence)
-            matched = sum(own.get(w, 0.0) for w in set(words))
-            extra.append(
-                (2 * matched / (len(words) + 20), matched / max(len(words), 1), math.log1p(matched))
-            )
+            matched, words = salience.expected_matches(sentence, own)
+            f1 = salience.expected_f1(sentence, own, 20.0)
+            extra.append((f1, matched / max(words, 1), math.log1p(matched)))
         best = max(e[0] for e in extra)
         base = sentence_features(found, row["title"])
         return [b + e + (e[0] - best,) for b, e in zip(base, extra, strict=True)]

@@ -34,14 +34,14 @@ class RemoteIntake:
 
     def found(self, source: str, statuses: Sequence[Status]) -> Decided:
         """The posts among ``statuses`` (oldest first) to resolve, each once."""
-        subjects = [subject_of(s) for s in statuses]
-        with_papers = [s for s in subjects if s.uri and not s.account.bot and self._parse.refs(s)]
-        known = self._known_among([s.uri for s in with_papers if s.uri])
-        found: list[Found] = []
-        for status in with_papers:
-            uri = status.uri
-            if uri is None or uri in known or any(f.uri == uri for f in found):
-                continue
-            found.append(Found(uri, source))
-            log.debug("remote_post_found", source=source, uri=uri, remote_id=status.id)
+        with_papers: dict[str, Status] = {}  # by URI, the first of each, in order
+        for status in map(subject_of, statuses):
+            if status.uri and not status.account.bot and self._parse.refs(status):
+                with_papers.setdefault(status.uri, status)
+        known = self._known_among(with_papers)
+        found = [Found(uri, source) for uri in with_papers if uri not in known]
+        for item in found:
+            log.debug(
+                "remote_post_found", source=source, uri=item.uri, remote_id=with_papers[item.uri].id
+            )
         return Decided(found=found)

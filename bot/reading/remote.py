@@ -27,7 +27,7 @@ from bot.clients.ports import MastodonPort
 from bot.clock import Clock
 from bot.deciding.remote import RemoteIntake
 from bot.errors import AuthError, RejectedError, TransientError
-from bot.limits.budget import RateLimit
+from bot.limits.budget import RateLimit, stretched_gap
 from bot.limits.pauses import Pause
 from bot.models import CycleReport, Decided, Page, RemoteTag
 from bot.reading.pages import Decide, ReadCounts, Record, read_source
@@ -104,12 +104,11 @@ class RemoteRead:
         return self.read_at is None or now - self.read_at >= self.interval
 
     def read(self, now: float) -> None:
-        """Read: due again after the interval, or after the server's rate limit resets when
-        it is nearly spent (its own X-RateLimit-* headers, where it sends them)."""
-        self.read_at = now
-        limit = self.source.rate_limit()
-        if limit is not None and limit.remaining <= max(limit.limit // 20, 1):
-            self.read_at = now - self.interval + max(limit.reset_in, self.interval)
+        """Read: due again after the interval, stretched as home's polls are when the
+        server's own X-RateLimit-* headers say its budget runs low (until the reset, when
+        it is nearly spent)."""
+        gap = stretched_gap(self.source.rate_limit(), 1, self.interval)
+        self.read_at = now - self.interval + gap
         self.pause.succeeded()
         if self.refused is not None:
             log.info("remote_source_readable", source=self.source.key)

@@ -183,11 +183,7 @@ def search(fake: FakeMastodon, request: Request, _: re.Match[str]) -> Response:
     empty: dict[str, list[Any]] = {"accounts": [], "statuses": [], "hashtags": []}
     with fake.state_lock:
         local = next(
-            (
-                s
-                for s in fake.statuses.values()
-                if wanted in (fake.status_json(s)["uri"], fake.status_json(s)["url"])
-            ),
+            (s for s in fake.statuses.values() if wanted in _uri_and_url(fake.status_json(s))),
             None,
         )
     if local is None and resolving:
@@ -204,6 +200,10 @@ def search(fake: FakeMastodon, request: Request, _: re.Match[str]) -> Response:
     if local is None or local.visibility != "public":
         return Response.json(empty)
     return Response.json({**empty, "statuses": [fake.status_json(local)]})
+
+
+def _uri_and_url(status: dict[str, Any]) -> tuple[str, str]:
+    return status["uri"], status["url"]
 
 
 def notifications(fake: FakeMastodon, request: Request, _: re.Match[str]) -> Response:

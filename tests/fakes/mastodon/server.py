@@ -260,10 +260,9 @@ class FakeMastodon(LoopbackServer):
             if original is None or original.visibility != "public" or status_id in peer.deleted:
                 return None
             data = peer.status_json(original)
-        with self.state_lock:
-            for record in self.statuses.values():
-                if record.uri == data["uri"]:
-                    return record.id
+        known = self._copy_by_uri(data["uri"])
+        if known is not None:
+            return known
         author = original.account
         account = self._remote_account(author, peer.domain)
         with self.state_lock:
@@ -306,7 +305,9 @@ class FakeMastodon(LoopbackServer):
 
     def copy_of(self, peer: FakeMastodon, status_id: int) -> int | None:
         """This server's id of ``peer``'s status, if it has a copy."""
-        uri = peer.status_json(peer.statuses[status_id])["uri"]
+        return self._copy_by_uri(peer.status_json(peer.statuses[status_id])["uri"])
+
+    def _copy_by_uri(self, uri: str) -> int | None:
         with self.state_lock:
             return next((s.id for s in self.statuses.values() if s.uri == uri), None)
 
