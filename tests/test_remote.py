@@ -300,6 +300,31 @@ def test_a_remote_server_that_fails_or_throttles_pauses_alone(
     assert fedi.home.count("GET", "/api/v1/timelines/tag/") >= 4, "home read all along"
 
 
+def test_a_remote_budget_running_low_spreads_its_reads_as_home_polls_do(
+    fedi: Fediverse, make_settings: SettingsFactory
+) -> None:
+    """Below a fifth of its limit, the requests left (less a reserve) are spread until the
+    reset: 20 of 300 left, 15 kept back, 900 s to go, so one read every 180 s, not every 60."""
+    clock = FakeClock()
+    settings = make_settings(BOT_HASHTAGS=f"arxiv,{fedi.tag(fedi.sigmoid)}", BOT_POLL_INTERVAL="60")
+    fedi.sigmoid.rate_limit = (300, 20, 900.0)
+    with built(settings, clock=clock) as bot:
+        bot.cycle.run_cycle()
+        reads = fedi.sigmoid.count("GET", "/api/v1/timelines/tag/")
+        assert reads >= 1, "the first cycle read the remote tag"
+        clock.advance(61)
+        bot.cycle.run_cycle()
+        clock.advance(61)
+        bot.cycle.run_cycle()
+        assert fedi.home.count("GET", "/api/v1/timelines/tag/") >= 3, "the cycles ran and polled"
+        assert fedi.sigmoid.count("GET", "/api/v1/timelines/tag/") == reads, (
+            "spread until the reset, not read every minute"
+        )
+        clock.advance(61)
+        bot.cycle.run_cycle()
+        assert fedi.sigmoid.count("GET", "/api/v1/timelines/tag/") > reads, "read after 180 s"
+
+
 def test_a_post_streamed_at_home_polled_at_home_and_read_remotely_is_answered_once(
     fedi: Fediverse, make_settings: SettingsFactory, captured_logs: list[MutableMapping[str, Any]]
 ) -> None:
